@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from ._loader import load_document
+from .errors import SpecError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str) -> str:
+    """A JSON Pointer (RFC 6901) built from raw reference tokens."""
+    return "".join("/" + _escape(token) for token in tokens)
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    """One documented response of the operation."""
+
+    status: int
+    description: str
+    media_type: str | None
+    schema_pointer: str | None
+    examples: Mapping[str, Any]
+    headers: tuple[str, ...]
+    required_headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The single operation the spec describes, with its schemas compiled once."""
+
+    document: Mapping[str, Any]
+    origin: str
+    path: str
+    method: str
+    operation_id: str | None
+    request_media_type: str
+    request_schema_pointer: str
+    request_body_required: bool
+    bearer_auth: bool
+    responses: Mapping[int, ResponseSpec]
+    request_id_header: str
+    _validators: dict[str, jsonschema_rs.Validator] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        return tuple(sorted(self.responses))
+
+    @property
+    def success_status(self) -> int:
+        return min(s for s in self.responses if 200 <= s < 300)
+
+    def validator(self, schema_pointer: str) -> jsonschema_rs.Validator:
+        """A validator for the schema at ``schema_pointer`` ($refs resolve in the spec)."""
+        found = self._validators.get(schema_pointer)
+        if found is None:
+            root = {"$ref": "#" + schema_pointer, **_definitions(self.document)}
+            try:
+                found = jsonschema_rs.Draft202012Validator(root)
+            except (ValueError, jsonschema_rs.ReferencingError) as exc:
+                raise SpecError(f"{self.origin}: schema at {schema_pointer} is unusable: {exc}") from exc
+            self._validators[schema_pointer] = found
+        return found
+
+    def schema(self, schema_pointer: str) -> Mapping[str, Any]:
+        """The schema at ``schema_pointer`` with its top-level $ref followed."""
+        found = _deref(self.document, {"$ref": "#" + schema_pointer}, self.origin)
+        if not isinstance(found, Mapping):
+            raise SpecError(f"{self.origin}: {schema_pointer} is not a schema object")
+        return found
+
+    @property
+    def request_validator(self) -> jsonschema_rs.Validator:
+        return self.validator(self.request_schema_pointer)
+
+    def response_validator(self, status: int) -> jsonschema_rs.Validator | None:
+        response = self.responses[status]
+        if response.schema_pointer is None:
+            return None
+        return self.validator(response.schema_pointer)
+
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any], origin: str = "spec") -> Contract:
+        return _build(document, origin)
+
+
+def load_contract(path: str | Path | None = None) -> Contract:
+    """Load, validate and compile the spec at ``path`` (the bundled one by default)."""
+    document, origin = load_document(path)
+    return Contract.from_document(document, origin)
+
+
+def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:
+    # Everything a $ref inside the spec may point at; the rest of the document stays out
+    # of the root schema so that its keys are never mistaken for keywords.
+    return {key: document[key] for key in ("paths", "components", "webhooks") if key in document}
+
+
+def _deref(document: Mapping[str, Any], node: Any, origin: str) -> Any:
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and "$ref" in node:
+        ref = str(node["$ref"])
+        if not ref.startswith("#/") or ref in seen:
+            raise SpecError(f"{origin}: unsupported or circular $ref {ref!r}")
+        seen.add(ref)
+        target: Any = document
+        for raw in ref[2:].split("/"):
+            token = raw.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or token not in target:
+                raise SpecError(f"{origin}: $ref {ref!r} points nowhere")
+            target = target[token]
+        node = target
+    return node
+
+
+def _only_operation(document: Mapping[str, Any], origin: str) -> tuple[str, str, Mapping[str, Any]]:
+    operations = [
+        (path, method, operation)
+        for path, item in (document.get("paths") or {}).items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+    if len(operations) != 1:
+        raise SpecError(f"{origin}: expected exactly one operation, found {len(operations)}")
+    return operations[0]
+
+
+def _json_media_type(content: Mapping[str, Any], where: str, origin: str) -> str:
+    for media_type in content:
+        base = media_type.split(";")[0].strip().lower()
+        if base == "application/json" or base.endswith("+json"):
+            return str(media_type)
+    raise SpecError(f"{origin}: {where} has no JSON media type")
+
+
+def _examples(media: Mapping[str, Any], document: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    examples = {
+        name: _deref(document, example, origin).get("value")
+        for name, example in (media.get("examples") or {}).items()
+    }
+    if "example" in media:
+        examples.setdefault("default", media["example"])
+    return examples
+
+
+def _build(document: Mapping[str, Any], origin: str) -> Contract:
+    path, method, operation = _only_operation(document, origin)
+    op_pointer = pointer("paths", path, method)
+
+    body = _deref(document, operation.get("requestBody"), origin)
+    if not isinstance(body, Mapping) or not body.get("content"):
+        raise SpecError(f"{origin}: {method.upper()} {path} documents no request body")
+    request_media_type = _json_media_type(body["content"], "the request body", origin)
+    request_schema_pointer = pointer(
+        "paths", path, method, "requestBody", "content", request_media_type, "schema"
+    )
+    if "$ref" in operation["requestBody"]:
+        ref = str(operation["requestBody"]["$ref"]).removeprefix("#")
+        request_schema_pointer = ref + pointer("content", request_media_type, "schema")
+
+    responses: dict[int, ResponseSpec] = {}
+    for key, raw in (operation.get("responses") or {}).items():
+        if not str(key).isdigit():
+            continue  # "default" and "4XX" ranges: not statuses of their own
+        status = int(key)
+        response = _deref(document, raw, origin)
+        content = response.get("content") or {}
+        media_type = _json_media_type(content, f"response {status}", origin) if content else None
+        schema_pointer = None
+        if media_type is not None and "schema" in content[media_type]:
+            base = (
+                str(raw["$ref"]).removeprefix("#")
+                if "$ref" in raw
+                else op_pointer + pointer("responses", str(key))
+            )
+            schema_pointer = base + pointer("content", media_type, "schema")
+        headers = {
+            name: _deref(document, header, origin)
+            for name, header in (response.get("headers") or {}).items()
+        }
+        responses[status] = ResponseSpec(
+            status=status,
+            description=str(response.get("description", "")),
+            media_type=media_type,
+            schema_pointer=schema_pointer,
+            examples=_examples(content[media_type], document, origin) if media_type else {},
+            headers=tuple(headers),
+            required_headers=tuple(n for n, h in headers.items() if h.get("required")),
+        )
+    if not any(200 <= s < 300 for s in responses):
+        raise SpecError(f"{origin}: {method.upper()} {path} documents no success response")
+
+    common = set.intersection(*(set(r.headers) for r in responses.values()))
+    request_id = sorted(common)
+    if len(request_id) > 1:
+        request_id = [name for name in request_id if "request" in name.lower()]
+    if len(request_id) != 1:
+        raise SpecError(
+            f"{origin}: expected one request-id header documented on every response, "
+            f"found {sorted(request_id) or 'none'}"
+        )
+
+    contract = Contract(
+        document=document,
+        origin=origin,
+        path=path,
+        method=method.upper(),
+        operation_id=operation.get("operationId"),
+        request_media_type=request_media_type,
+        request_schema_pointer=request_schema_pointer,
+        request_body_required=bool(body.get("required", False)),
+        bearer_auth=_requires_bearer(document, operation),
+        responses=responses,
+        request_id_header=request_id[0],
+    )
+    # Compile every schema now: a broken spec fails at start-up, not on a request.
+    contract.request_validator
+    for status in responses:
+        contract.response_validator(status)
+    return contract
+
+
+def _requires_bearer(document: Mapping[str, Any], operation: Mapping[str, Any]) -> bool:
+    requirements = operation.get("security", document.get("security")) or []
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    for requirement in requirements:
+        for name in requirement:
+            scheme = schemes.get(name) or {}
+            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+                return True
+    return False

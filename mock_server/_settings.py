@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._tokens import TokenPolicy
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What a mock app serves and how; every field has a CLI option and an env twin."""
+
+    spec: str | Path | None = None
+    tokens: TokenPolicy = field(default_factory=TokenPolicy)
+    cors_origins: tuple[str, ...] = ("*",)
+    delay_ms: int = 0
+    max_body_bytes: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        if self.delay_ms < 0:
+            raise ValueError("delay_ms must be >= 0")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be >= 1")
+        if isinstance(self.cors_origins, str):
+            raise TypeError("cors_origins must be a sequence of origins, not a string")
+        object.__setattr__(self, "cors_origins", tuple(self.cors_origins))

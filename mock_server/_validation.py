@@ -1,0 +1,161 @@
+"""Request body -> the parsed document, or ApiError(400) listing what is wrong.
+
+Every problem carries a JSON Pointer to the offending value, so a client can point at it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jsonschema_rs
+
+from ._errors import ApiError
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> ApiError:
+    return ApiError(400, code, message, extra=extra)
+
+
+def check_media_type(content_type: str | None, expected: str) -> None:
+    """Media types compare case-insensitively; ``charset`` may only say UTF-8."""
+    if content_type is None:
+        raise invalid(f"Missing Content-Type header; send {expected}.", code="unsupported_media_type")
+    base, *params = (part.strip() for part in content_type.split(";"))
+    if base.lower() != expected.lower():
+        raise invalid(
+            f"Unsupported Content-Type {content_type[:100]!r}; send {expected}.",
+            code="unsupported_media_type",
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+            raise invalid(
+                f"Unsupported charset {value.strip()[:40]!r}; the body must be UTF-8.",
+                code="unsupported_media_type",
+            )
+
+
+def check_declared_length(content_length: str | None, limit: int) -> None:
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        raise too_large(limit)
+
+
+def too_large(limit: int) -> ApiError:
+    return invalid(f"Request body is larger than {limit} bytes.", code="body_too_large", limit=limit)
+
+
+async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit)
+    return bytes(body)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return document
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict RFC 8259 JSON in UTF-8: no BOM, NaN, Infinity or duplicate keys."""
+    if not body.strip():
+        raise invalid("Request body is required: send a JSON object.", code="malformed_json")
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise invalid("Request body starts with a byte order mark; send plain UTF-8 JSON.",
+                      code="malformed_json")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid(
+            f"Request body is not valid UTF-8 (byte {exc.start}).", code="malformed_json"
+        ) from exc
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except _DuplicateKeyError as exc:
+        raise invalid(
+            f"Duplicate key {exc.key[:100]!r} in a JSON object; send each key once.",
+            code="malformed_json",
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise invalid(
+            f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            code="malformed_json",
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        # int() digit limits, NaN/Infinity, nesting too deep for the parser
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise invalid(f"Request body is not acceptable JSON: {reason}.", code="malformed_json") from exc
+
+
+def _pointer(path: list[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _lone_surrogate(value: Any, path: list[str | int]) -> list[str | int] | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key, path) or _lone_surrogate(item, [*path, key])
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, [*path, index])
+            if found is not None:
+                return found
+    return None
+
+
+def validate(document: Any, validator: jsonschema_rs.Validator) -> None:
+    """Raise ApiError(400) with one problem per schema violation."""
+    try:
+        if validator.is_valid(document):
+            return
+    except UnicodeEncodeError:
+        where = _pointer(_lone_surrogate(document, []) or [])
+        raise invalid(
+            f"{where or 'body'}: string holds a lone surrogate, which is not valid Unicode.",
+            problems=[{"pointer": where, "keyword": "unicode", "message": "lone surrogate"}],
+        ) from None
+    except RecursionError:
+        raise invalid("Request body is nested too deeply.", code="malformed_json") from None
+    problems = [_problem(error) for error in validator.iter_errors(document)]
+    first = problems[0]
+    raise invalid(f"{first['pointer'] or 'body'}: {first['message']}", problems=problems)
+
+
+def _problem(error: jsonschema_rs.ValidationError) -> dict[str, str]:
+    path = list(error.instance_path)
+    keyword = str(error.schema_path[-1]) if error.schema_path else ""
+    if keyword == "required":  # point at the missing member, not at its parent
+        path.append(str(error.kind.property))
+    return {"pointer": _pointer(path), "keyword": keyword, "message": _short(error.message)}
+
+
+def _short(message: str, limit: int = 300) -> str:
+    # A 10 kB name would otherwise be echoed back in full, several times.
+    return message if len(message) <= limit else message[: limit - 3] + "..."
