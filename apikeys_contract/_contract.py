@@ -70,7 +70,9 @@ class Contract:
             try:
                 found = jsonschema_rs.Draft202012Validator(root)
             except (ValueError, jsonschema_rs.ReferencingError) as exc:
-                raise SpecError(f"{self.origin}: schema at {schema_pointer} is unusable: {exc}") from exc
+                raise SpecError(
+                    f"{self.origin}: schema at {schema_pointer} is unusable: {exc}"
+                ) from exc
             self._validators[schema_pointer] = found
         return found
 
@@ -90,7 +92,6 @@ class Contract:
         if response.schema_pointer is None:
             return None
         return self.validator(response.schema_pointer)
-
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], origin: str = "spec") -> Contract:
@@ -227,7 +228,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Contract:
         request_id_header=request_id[0],
     )
     # Compile every schema now: a broken spec fails at start-up, not on a request.
-    contract.request_validator
+    contract.validator(request_schema_pointer)
     for status in responses:
         contract.response_validator(status)
     return contract

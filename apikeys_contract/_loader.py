@@ -42,7 +42,12 @@ def parse_spec(text: str, origin: str) -> dict[str, Any]:
     try:
         validate_openapi(document)
     except OpenAPIValidationError as exc:
-        raise SpecError(f"{origin} is not a valid OpenAPI document: {exc.message}") from exc
+        where = "/".join(str(p) for p in exc.absolute_path)
+        summary = exc.message.splitlines()[0] if exc.message else "invalid"
+        raise SpecError(
+            f"{origin} is not a valid OpenAPI document: {summary}"
+            + (f" at /{where}" if where else "")
+        ) from exc
     # Round-trip through JSON so the document holds only JSON types (YAML dates, int keys).
     try:
         normalised: dict[str, Any] = json.loads(json.dumps(document, default=str))

@@ -1,6 +1,6 @@
 """Errors raised while loading the contract.
 
-    SpecError
+SpecError
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from apikeys_contract import Contract, load_contract
 from ._errors import ApiError, render_error, render_json
 from ._middleware import RequestContextMiddleware
 from ._prefer import Forced, forced_response
-from ._responses import SuccessPlan, forced_error
+from ._responses import SuccessPlan, forced_error, preference_applied
 from ._settings import Settings
 from ._tokens import authorize
 from ._validation import check_declared_length, check_media_type, parse_json, read_limited, validate
@@ -71,7 +71,12 @@ class _Endpoint:
         except ApiError:
             document = None  # a forced success still answers; it echoes only a valid request
         body = self.plan.forced(forced, document)
-        return render_json(forced.status, body, media_type=self.plan.media_type)
+        return render_json(
+            forced.status,
+            body,
+            media_type=self.plan.media_type,
+            headers=preference_applied(forced),
+        )
 
 
 def _media_type(contract: Contract, status: int) -> str:

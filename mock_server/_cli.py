@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -64,22 +65,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind [HOST]")
-    add("--port", type=_non_negative, default=_env("PORT", "4010"),
-        help="port to bind; 0 picks a free one [PORT]")
-    add("--spec", default=_env("SPEC", None),
-        help="OpenAPI file to serve (default: the bundled api-keys.yaml) [SPEC]")
-    add("--tokens", default=_env("TOKENS", None), metavar="FILE",
+    add(
+        "--port",
+        type=_non_negative,
+        default=_env("PORT", "4010"),
+        help="port to bind; 0 picks a free one [PORT]",
+    )
+    add(
+        "--spec",
+        default=_env("SPEC", None),
+        help="OpenAPI file to serve (default: the bundled api-keys.yaml) [SPEC]",
+    )
+    add(
+        "--tokens",
+        default=_env("TOKENS", None),
+        metavar="FILE",
         help="token policy file, YAML or JSON (default: any token may create keys, "
-        "readonly-token gets 403, expired-token gets 401) [TOKENS]")
-    add("--cors-origins", type=_origins, default=_env("CORS_ORIGINS", "*"), metavar="ORIGINS",
-        help="comma-separated origins allowed by CORS, or * [CORS_ORIGINS]")
-    add("--delay-ms", type=_non_negative, default=_env("DELAY_MS", "0"),
-        help="delay every response by this many milliseconds [DELAY_MS]")
-    add("--max-body-bytes", type=_non_negative, default=_env("MAX_BODY_BYTES", "1048576"),
-        help="larger request bodies get a 400 [MAX_BODY_BYTES]")
-    add("--log-level", default=_env("LOG_LEVEL", "info"),
+        "readonly-token gets 403, expired-token gets 401) [TOKENS]",
+    )
+    add(
+        "--cors-origins",
+        type=_origins,
+        default=_env("CORS_ORIGINS", "*"),
+        metavar="ORIGINS",
+        help="comma-separated origins allowed by CORS, or * [CORS_ORIGINS]",
+    )
+    add(
+        "--delay-ms",
+        type=_non_negative,
+        default=_env("DELAY_MS", "0"),
+        help="delay every response by this many milliseconds [DELAY_MS]",
+    )
+    add(
+        "--max-body-bytes",
+        type=_non_negative,
+        default=_env("MAX_BODY_BYTES", "1048576"),
+        help="larger request bodies get a 400 [MAX_BODY_BYTES]",
+    )
+    add(
+        "--log-level",
+        default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
-        help="info logs one JSON line per request [LOG_LEVEL]")
+        help="info logs one JSON line per request [LOG_LEVEL]",
+    )
     add("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -127,6 +155,10 @@ def run(
         lifespan="off",
         timeout_graceful_shutdown=10,
     )
+    # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; answered here, a
+    # stop request ends the process with EXIT_OK instead of a signal death or a traceback.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
@@ -138,11 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tokens = TokenPolicy.from_file(args.tokens) if args.tokens else TokenPolicy()
     except TokenPolicyError as exc:
         return _fail(str(exc))
-    origins = args.cors_origins if isinstance(args.cors_origins, tuple) else _origins(args.cors_origins)
     settings = Settings(
         spec=Path(args.spec) if args.spec else None,
         tokens=tokens,
-        cors_origins=origins,
+        cors_origins=args.cors_origins,
         delay_ms=int(args.delay_ms),
         max_body_bytes=max(1, int(args.max_body_bytes)),
     )

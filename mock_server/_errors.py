@@ -1,6 +1,6 @@
 """Every error the mock sends, as data, and the one place that renders it.
 
-    ApiError
+ApiError
 """
 
 from __future__ import annotations

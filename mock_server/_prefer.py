@@ -45,8 +45,8 @@ def forced_response(contract: Contract, header: str | None) -> Forced | None:
     if code is not None:
         if not code.isdigit() or int(code) not in documented:
             raise _bad_prefer(
-                f"Prefer: code={code[:20]} is not documented for {contract.method} {contract.path}; "
-                f"documented: {', '.join(map(str, documented))}.",
+                f"Prefer: code={code[:20]} is not documented for "
+                f"{contract.method} {contract.path}; documented: {', '.join(map(str, documented))}.",
                 documented=list(documented),
             )
         candidates = [int(code)]

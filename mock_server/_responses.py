@@ -43,7 +43,9 @@ class SuccessPlan:
         if response.schema_pointer is None or response.media_type is None:
             raise SpecError(f"{contract.origin}: the {status} response has no JSON schema")
         properties = contract.schema(response.schema_pointer).get("properties") or {}
-        request_properties = contract.schema(contract.request_schema_pointer).get("properties") or {}
+        request_properties = (
+            contract.schema(contract.request_schema_pointer).get("properties") or {}
+        )
         echoed: list[str] = []
         generated: list[tuple[str, Callable[[], str]]] = []
         for name, schema in properties.items():
@@ -68,6 +70,18 @@ class SuccessPlan:
         return {**example, **echoed, **fresh}
 
 
+def preference_applied(forced: Forced) -> dict[str, str]:
+    """RFC 7240: tell the client which of its preferences shaped the response."""
+    applied = f"code={forced.status}"
+    if forced.example is not None:
+        applied += f", example={forced.example}"
+    return {"Preference-Applied": applied}
+
+
 def forced_error(contract: Contract, forced: Forced) -> ApiError:
     description = contract.responses[forced.status].description
-    return ApiError.from_body(forced.status, forced.body, fallback=description or "Forced response")
+    error = ApiError.from_body(
+        forced.status, forced.body, fallback=description or "Forced response"
+    )
+    error.headers.update(preference_applied(forced))
+    return error

@@ -116,16 +116,22 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def unauthorized(message: str, *, code: str = "invalid_token") -> ApiError:
-    return ApiError(401, code, message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return ApiError(
+        401, code, message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
 
 
-def authorize(policy: TokenPolicy, authorization: str | None, *, expired_body: dict[str, Any]) -> None:
+def authorize(
+    policy: TokenPolicy, authorization: str | None, *, expired_body: dict[str, Any]
+) -> None:
     token = bearer_token(authorization)
     verdict = policy.verdict(token)
     if verdict is Verdict.ALLOWED:
         return
     if verdict is Verdict.FORBIDDEN:
-        raise ApiError(403, "permission_denied", "This access token is not allowed to create API keys.")
+        raise ApiError(
+            403, "permission_denied", "This access token is not allowed to create API keys."
+        )
     if verdict is Verdict.EXPIRED:
         body = dict(expired_body)
         raise ApiError(
@@ -136,5 +142,3 @@ def authorize(policy: TokenPolicy, authorization: str | None, *, expired_body: d
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     raise unauthorized("The access token is not valid.")
-
-

@@ -27,7 +27,9 @@ def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> Api
 def check_media_type(content_type: str | None, expected: str) -> None:
     """Media types compare case-insensitively; ``charset`` may only say UTF-8."""
     if content_type is None:
-        raise invalid(f"Missing Content-Type header; send {expected}.", code="unsupported_media_type")
+        raise invalid(
+            f"Missing Content-Type header; send {expected}.", code="unsupported_media_type"
+        )
     base, *params = (part.strip() for part in content_type.split(";"))
     if base.lower() != expected.lower():
         raise invalid(
@@ -49,7 +51,9 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
 
 
 def too_large(limit: int) -> ApiError:
-    return invalid(f"Request body is larger than {limit} bytes.", code="body_too_large", limit=limit)
+    return invalid(
+        f"Request body is larger than {limit} bytes.", code="body_too_large", limit=limit
+    )
 
 
 async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
@@ -81,8 +85,10 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise invalid("Request body is required: send a JSON object.", code="malformed_json")
     if body.startswith(b"\xef\xbb\xbf"):
-        raise invalid("Request body starts with a byte order mark; send plain UTF-8 JSON.",
-                      code="malformed_json")
+        raise invalid(
+            "Request body starts with a byte order mark; send plain UTF-8 JSON.",
+            code="malformed_json",
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -104,7 +110,9 @@ def parse_json(body: bytes) -> Any:
     except (ValueError, RecursionError) as exc:
         # int() digit limits, NaN/Infinity, nesting too deep for the parser
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise invalid(f"Request body is not acceptable JSON: {reason}.", code="malformed_json") from exc
+        raise invalid(
+            f"Request body is not acceptable JSON: {reason}.", code="malformed_json"
+        ) from exc
 
 
 def _pointer(path: list[str | int]) -> str:
@@ -151,8 +159,8 @@ def validate(document: Any, validator: jsonschema_rs.Validator) -> None:
 def _problem(error: jsonschema_rs.ValidationError) -> dict[str, str]:
     path = list(error.instance_path)
     keyword = str(error.schema_path[-1]) if error.schema_path else ""
-    if keyword == "required":  # point at the missing member, not at its parent
-        path.append(str(error.kind.property))
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+        path.append(str(error.kind.property))  # point at the missing member, not its parent
     return {"pointer": _pointer(path), "keyword": keyword, "message": _short(error.message)}
 
 

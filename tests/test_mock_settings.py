@@ -1,0 +1,114 @@
+"""Settings that change what the mock serves: CORS origins, latency, body limit, policy."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, TokenPolicy, create_app
+
+from .conftest import JSON_HEADERS
+from .openapi_oracle import assert_conforms
+from .servers import serve
+
+
+def test_cors_origins_can_be_restricted() -> None:
+    client = TestClient(create_app(Settings(cors_origins=("http://app.test",))))
+    allowed = client.post(
+        "/api-keys", json={"name": "k"}, headers={**JSON_HEADERS, "Origin": "http://app.test"}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "http://app.test"
+    other = client.post(
+        "/api-keys", json={"name": "k"}, headers={**JSON_HEADERS, "Origin": "http://evil.test"}
+    )
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options(
+        "/api-keys",
+        headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 400
+    assert "x-request-id" in preflight.headers
+
+
+def test_delay_holds_every_response() -> None:
+    client = TestClient(create_app(Settings(delay_ms=150)))
+    started = time.perf_counter()
+    response = client.post("/api-keys", json={"name": "k"}, headers=JSON_HEADERS)
+    assert response.status_code == 201
+    assert time.perf_counter() - started >= 0.15
+
+
+@pytest.fixture(scope="module")
+def small_limit_url() -> Iterator[str]:
+    with serve(create_app(Settings(max_body_bytes=64))) as url:
+        yield url
+
+
+@pytest.mark.parametrize("transport", ["asgi", "http"])
+def test_oversized_body_gets_400_with_or_without_content_length(
+    transport: str, small_limit_url: str
+) -> None:
+    big = b'{"name": "' + b"x" * 1000 + b'"}'
+    if transport == "asgi":
+        client: httpx.Client = TestClient(create_app(Settings(max_body_bytes=64)))
+    else:
+        client = httpx.Client(base_url=small_limit_url, timeout=10)
+    with client:
+        declared = client.post("/api-keys", content=big, headers=JSON_HEADERS)
+        streamed = client.post(
+            "/api-keys", content=iter([big[:40], big[40:]]), headers=JSON_HEADERS
+        )
+        fits = client.post("/api-keys", content=b'{"name": "k"}', headers=JSON_HEADERS)
+    for response in (declared, streamed):
+        assert response.status_code == 400
+        assert response.json()["code"] == "body_too_large"
+        assert_conforms(response)
+    assert fits.status_code == 201
+
+
+def test_policy_rejecting_unknown_tokens() -> None:
+    policy = TokenPolicy(allow_unknown=False, allowed=frozenset({"good"}))
+    client = TestClient(create_app(Settings(tokens=policy)))
+    ok = client.post("/api-keys", json={"name": "k"}, headers={"Authorization": "Bearer good"})
+    bad = client.post("/api-keys", json={"name": "k"}, headers={"Authorization": "Bearer bad"})
+    assert ok.status_code == 201
+    assert bad.status_code == 401
+    assert_conforms(bad)
+
+
+def test_one_log_line_per_request_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    client = TestClient(create_app())
+    with caplog.at_level(logging.INFO, logger="mock_server.access"):
+        response = client.post(
+            "/api-keys", json={"name": "k"}, headers={"Authorization": "Bearer tok-XYZ"}
+        )
+    records = [r for r in caplog.records if r.name == "mock_server.access"]
+    assert len(records) == 1
+    line = records[0].getMessage()
+    assert response.headers["x-request-id"] in line
+    assert "tok-XYZ" not in line
+    assert response.json()["clientSecret"] not in line
+
+
+def test_a_bug_in_the_mock_still_answers_in_the_contract_shape(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mock_server import _responses
+
+    def broken(self: object, request: object) -> dict[str, str]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_responses.SuccessPlan, "body", broken)
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="mock_server.access"):
+        response = client.post("/api-keys", json={"name": "k"}, headers=JSON_HEADERS)
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "x-request-id" in response.headers
+    assert_conforms(response)
+    assert not any(r.exc_info for r in caplog.records)
