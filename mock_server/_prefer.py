@@ -44,9 +44,10 @@ def forced_response(contract: Contract, header: str | None) -> Forced | None:
     documented = contract.statuses
     if code is not None:
         if not code.isdigit() or int(code) not in documented:
+            listed = ", ".join(map(str, documented))
             raise _bad_prefer(
                 f"Prefer: code={code[:20]} is not documented for "
-                f"{contract.method} {contract.path}; documented: {', '.join(map(str, documented))}.",
+                f"{contract.method} {contract.path}; documented: {listed}.",
                 documented=list(documented),
             )
         candidates = [int(code)]
