@@ -43,7 +43,7 @@ class _Endpoint:
             if self.contract.bearer_auth:
                 authorize(
                     self.settings.tokens,
-                    request.headers.get("authorization"),
+                    request.headers.getlist("authorization"),
                     expired_body=self.expired_body,
                 )
             document = await self.document(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,10 @@ class TokenPolicy:
         )
 
 
+# RFC 6750 section 2.1: b64token
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an ``Authorization: Bearer <token>`` header; ApiError(401) otherwise.
 
@@ -112,6 +117,8 @@ def bearer_token(authorization: str | None) -> str:
         raise unauthorized("The bearer token is empty.")
     if any(c.isspace() for c in token):
         raise unauthorized("The bearer token must not contain spaces.")
+    if not _TOKEN68.fullmatch(token):
+        raise unauthorized("The bearer token has characters RFC 6750 does not allow.")
     return token
 
 
@@ -122,9 +129,12 @@ def unauthorized(message: str, *, code: str = "invalid_token") -> ApiError:
 
 
 def authorize(
-    policy: TokenPolicy, authorization: str | None, *, expired_body: dict[str, Any]
+    policy: TokenPolicy, authorization: list[str], *, expired_body: dict[str, Any]
 ) -> None:
-    token = bearer_token(authorization)
+    """Decide 401/403 from the request's Authorization header values; return if allowed."""
+    if len(authorization) > 1:
+        raise unauthorized("Send one Authorization header, not several.")
+    token = bearer_token(authorization[0] if authorization else None)
     verdict = policy.verdict(token)
     if verdict is Verdict.ALLOWED:
         return

@@ -344,3 +344,24 @@ def test_cors_preflight_is_answered(client: httpx.Client) -> None:
     assert "POST" in response.headers["access-control-allow-methods"]
     allowed = response.headers["access-control-allow-headers"].lower()
     assert {"authorization", "content-type", "prefer"} <= {h.strip() for h in allowed.split(",")}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        [(b"Authorization", b"Bearer a"), (b"Authorization", b"Bearer b")],
+        [(b"Authorization", "Bearer tök".encode())],
+        [(b"Authorization", b"Bearer \xff\xfe")],
+        [(b"Authorization", b"Bearer " + b"a" * 65_536)],
+    ],
+    ids=["two-headers", "utf8-token", "binary-token", "64k-header"],
+)
+def test_hostile_authorization_gets_a_documented_status(
+    client: httpx.Client, authorization: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [(b"Content-Type", b"application/json"), *authorization]
+    response = client.post("/api-keys", content=b'{"name": "k"}', headers=headers)
+    assert response.status_code in (201, 401)
+    assert_conforms(response)
+    if len(authorization) > 1 or not authorization[0][1].isascii():
+        assert response.status_code == 401

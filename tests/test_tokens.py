@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mock_server import ApiError, TokenPolicy, TokenPolicyError
-from mock_server._tokens import Verdict, bearer_token
+from mock_server._tokens import Verdict, authorize, bearer_token
 
 
 def test_default_policy_allows_any_token_but_the_demo_ones() -> None:
@@ -71,3 +71,10 @@ def test_bearer_token_refusals_are_401(header: str | None) -> None:
     with pytest.raises(ApiError) as raised:
         bearer_token(header)
     assert raised.value.status == 401
+
+
+def test_two_authorization_headers_are_refused() -> None:
+    with pytest.raises(ApiError) as raised:
+        authorize(TokenPolicy(), ["Bearer a", "Bearer b"], expired_body={})
+    assert raised.value.status == 401
+    authorize(TokenPolicy(), ["Bearer a"], expired_body={})  # one is fine
