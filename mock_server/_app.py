@@ -14,13 +14,21 @@ from starlette.routing import Route
 
 from apikeys_contract import Contract, load_contract
 
+from ._deadline import DeadlineExceeded, Deadlines
 from ._errors import ApiError, render_error, render_json
 from ._middleware import RequestContextMiddleware
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied
 from ._settings import Settings
 from ._tokens import authorize
-from ._validation import check_declared_length, check_media_type, parse_json, read_limited, validate
+from ._validation import (
+    check_declared_length,
+    check_media_type,
+    parse_json,
+    read_limited,
+    too_slow,
+    validate,
+)
 
 
 class _Endpoint:
@@ -30,6 +38,7 @@ class _Endpoint:
         self.contract = contract
         self.settings = settings
         self.plan = SuccessPlan.from_contract(contract)
+        self.deadlines = Deadlines(settings.body_timeout_s)
         unauthorized = contract.responses.get(401)
         self.expired_body: dict[str, Any] = dict(
             (unauthorized.examples.get("expired_token") if unauthorized else None) or {}
@@ -59,7 +68,11 @@ class _Endpoint:
         check_media_type(request.headers.get("content-type"), self.contract.request_media_type)
         limit = self.settings.max_body_bytes
         check_declared_length(request.headers.get("content-length"), limit)
-        document = parse_json(await read_limited(request.stream(), limit))
+        try:
+            body = await self.deadlines.run(read_limited(request.stream(), limit))
+        except DeadlineExceeded:
+            raise too_slow(self.settings.body_timeout_s) from None
+        document = parse_json(body)
         validate(document, self.contract.request_validator)
         return document
 

@@ -17,6 +17,7 @@ import uvicorn
 from apikeys_contract import SpecError, load_contract
 
 from ._app import create_app
+from ._protocol import contract_protocol
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
 
@@ -52,6 +53,16 @@ def _non_negative(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
     return number
 
 
@@ -103,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="larger request bodies get a 400 [MAX_BODY_BYTES]",
     )
     add(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=_env("BODY_TIMEOUT", "10"),
+        metavar="SECONDS",
+        help="a body that has not fully arrived by then gets a 400 [BODY_TIMEOUT]",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -136,6 +154,7 @@ def run(
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(2048)  # connections queue from now on, so "listening" below is true
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     except UnicodeError:
@@ -150,6 +169,7 @@ def run(
     )
     config = uvicorn.Config(
         app,
+        http=contract_protocol(contract.request_id_header),
         log_level=log_level,
         access_log=False,
         lifespan="off",
@@ -176,5 +196,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         cors_origins=args.cors_origins,
         delay_ms=int(args.delay_ms),
         max_body_bytes=max(1, int(args.max_body_bytes)),
+        body_timeout_s=float(args.body_timeout),
     )
     return run(host=args.host, port=int(args.port), settings=settings, log_level=args.log_level)

@@ -49,6 +49,10 @@ class ApiError(Exception):
         return f"ApiError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
+def to_json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def render_json(
     status: int,
     body: Any,
@@ -56,8 +60,7 @@ def render_json(
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content, status_code=status, media_type=media_type, headers=headers)
+    return Response(to_json(body), status_code=status, media_type=media_type, headers=headers)
 
 
 def render_error(error: ApiError, media_type: str = JSON) -> Response:

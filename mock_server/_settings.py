@@ -15,10 +15,13 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     delay_ms: int = 0
     max_body_bytes: int = 1_048_576
+    body_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.delay_ms < 0:
             raise ValueError("delay_ms must be >= 0")
+        if self.body_timeout_s <= 0:
+            raise ValueError("body_timeout_s must be > 0")
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be >= 1")
         if isinstance(self.cors_origins, str):

@@ -50,6 +50,13 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
         raise too_large(limit)
 
 
+def too_slow(seconds: float) -> ApiError:
+    return invalid(
+        f"Request body did not arrive within {seconds:g} s; check Content-Length.",
+        code="body_timeout",
+    )
+
+
 def too_large(limit: int) -> ApiError:
     return invalid(
         f"Request body is larger than {limit} bytes.", code="body_too_large", limit=limit

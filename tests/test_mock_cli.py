@@ -34,6 +34,7 @@ def test_every_option_has_an_environment_twin(monkeypatch: pytest.MonkeyPatch) -
         "DELAY_MS": "250",
         "MAX_BODY_BYTES": "2048",
         "LOG_LEVEL": "warning",
+        "BODY_TIMEOUT": "2.5",
     }
     for name, value in env.items():
         monkeypatch.setenv(_cli.ENV_PREFIX + name, value)
@@ -46,6 +47,7 @@ def test_every_option_has_an_environment_twin(monkeypatch: pytest.MonkeyPatch) -
     assert int(args.delay_ms) == 250
     assert int(args.max_body_bytes) == 2048
     assert args.log_level == "warning"
+    assert args.body_timeout == 2.5
     # The command line wins over the environment.
     assert int(_cli.build_parser().parse_args(["--port", "7"]).port) == 7
 
@@ -153,3 +155,28 @@ def test_process_serves_logs_one_line_per_request_and_stops_on_sigterm(tmp_path:
     # Neither the tokens nor the generated secret ever reach the log.
     for secret in ("sekret-token-1", "other-token", ok.json()["clientSecret"]):
         assert secret not in mock.output
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"POST /api-keys HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}{}{}",
+        b"POST /api-keys HTTP/1.1\r\nHost: t\r\nContent-Length: x\r\n\r\n",
+    ],
+    ids=["not-http", "content-length-too-short", "content-length-not-a-number"],
+)
+def test_unparseable_http_gets_the_error_shape(raw: bytes) -> None:
+    with mock_process("--log-level", "warning") as mock:
+        port = int(mock.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(raw)
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), reply
+    assert b"content-type: application/json" in head
+    assert b"x-request-id: " in head
+    assert json.loads(body)["code"] == "malformed_http"
+    assert "Traceback" not in mock.output

@@ -112,3 +112,23 @@ def test_a_bug_in_the_mock_still_answers_in_the_contract_shape(
     assert "x-request-id" in response.headers
     assert_conforms(response)
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_a_body_that_never_arrives_gets_400_after_the_timeout() -> None:
+    import socket
+
+    with serve(create_app(Settings(body_timeout_s=0.5))) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /api-keys HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t\r\n"
+                b'Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{"name"'
+            )
+            started = time.perf_counter()
+            reply = sock.recv(65536)
+            waited = time.perf_counter() - started
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"x-request-id" in head.lower()
+    assert b'"code":"body_timeout"' in body
+    assert 0.3 < waited < 5

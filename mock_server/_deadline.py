@@ -1,0 +1,60 @@
+"""A deadline for reading request bodies, cheap enough for the hot path.
+
+A client that declares more bytes than it sends (or drips them) would otherwise hold the
+request open forever. ``asyncio.timeout`` costs about 14 µs a request under uvloop, a third
+of the mock's budget; here a request only records when it must finish (well under 1 µs) and
+one watchdog task, started lazily, cancels the reads that overrun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+class Deadlines:
+    def __init__(self, seconds: float, *, tick: float = 0.5) -> None:
+        self.seconds = seconds
+        self.tick = min(tick, seconds)
+        self._pending: dict[asyncio.Task[object], float] = {}
+        self._expired: set[asyncio.Task[object]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
+
+    async def run(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``; raise DeadlineExceeded if it takes longer than ``seconds``."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always inside a task under an ASGI server
+            return await awaitable
+        loop = asyncio.get_running_loop()
+        watchdog = self._watchdog
+        if watchdog is None or watchdog.done() or watchdog.get_loop() is not loop:
+            self._watchdog = loop.create_task(self._watch())
+        self._pending[task] = loop.time() + self.seconds
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if task in self._expired:
+                self._expired.discard(task)
+                task.uncancel()
+                raise DeadlineExceeded from None
+            raise
+        finally:
+            self._pending.pop(task, None)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.tick)
+            now = loop.time()
+            for task, deadline in list(self._pending.items()):
+                if deadline <= now:
+                    del self._pending[task]
+                    self._expired.add(task)
+                    task.cancel()
