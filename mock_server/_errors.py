@@ -49,8 +49,11 @@ class ApiError(Exception):
         return f"ApiError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(body).encode()
 
 
 def render_json(

@@ -6,11 +6,11 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import ApiError, render_error
+from ._ids import uuid4
 
 access_log = logging.getLogger("mock_server.access")
 
@@ -26,7 +26,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = uuid4()
         status = 0
         request_id_header = (self.header, request_id.encode("latin-1"))
 

@@ -7,11 +7,10 @@ renders that 400 like every other error instead.
 
 from __future__ import annotations
 
-import uuid
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._errors import JSON, ApiError, to_json
+from ._ids import uuid4
 
 
 def contract_protocol(request_id_header: str) -> type[HttpToolsProtocol]:
@@ -25,7 +24,7 @@ def contract_protocol(request_id_header: str) -> type[HttpToolsProtocol]:
                 *(name + b": " + value for name, value in self.server_state.default_headers),
                 b"content-type: " + JSON.encode(),
                 b"content-length: " + str(len(body)).encode(),
-                header + b": " + str(uuid.uuid4()).encode(),
+                header + b": " + uuid4().encode(),
                 b"connection: close",
             ]
             self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,12 +10,13 @@ from typing import Any
 from apikeys_contract import Contract, SpecError
 
 from ._errors import ApiError
+from ._ids import uuid4
 from ._prefer import Forced
 
 # How the mock fills a success property that the request does not carry. The spec picks
 # one per property with the `x-mock` extension; the default is a fresh UUID.
 GENERATORS: Mapping[str, Callable[[], str]] = {
-    "uuid": lambda: str(uuid.uuid4()),
+    "uuid": uuid4,
     "secret": lambda: secrets.token_urlsafe(32),
 }
 

@@ -6,10 +6,10 @@ Every problem carries a JSON Pointer to the offending value, so a client can poi
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema_rs
+from starlette.types import Receive
 
 from ._errors import ApiError
 
@@ -63,13 +63,29 @@ def too_large(limit: int) -> ApiError:
     )
 
 
-async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, at most ``limit`` bytes; ApiError(400) beyond that."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):  # the common case: it came in one piece
+        if message["type"] != "http.request":
+            raise ended_early()
         if len(body) > limit:
             raise too_large(limit)
-    return bytes(body)
+        return body
+    chunks = bytearray(body)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ended_early()
+        chunks += message.get("body", b"")
+        if len(chunks) > limit:
+            raise too_large(limit)
+    return bytes(chunks)
+
+
+def ended_early() -> ApiError:
+    return invalid("The connection closed before the request body ended.", code="malformed_json")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -85,6 +101,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 
 
 def parse_json(body: bytes) -> Any:
@@ -103,7 +122,7 @@ def parse_json(body: bytes) -> Any:
             f"Request body is not valid UTF-8 (byte {exc.start}).", code="malformed_json"
         ) from exc
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except _DuplicateKeyError as exc:
         raise invalid(
             f"Duplicate key {exc.key[:100]!r} in a JSON object; send each key once.",

@@ -1,0 +1,97 @@
+"""The operation itself (POST /api-keys, or whatever the spec names), as an ASGI app.
+
+It reads the scope directly rather than through ``Request``: the hot path of a mock that
+must outrun Prism. Every failure is raised as ApiError and rendered by the app's handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from apikeys_contract import Contract
+
+from ._deadline import DeadlineExceeded, Deadlines
+from ._errors import ApiError, to_json
+from ._headers import RequestHeaders
+from ._prefer import Forced, forced_response
+from ._responses import SuccessPlan, forced_error, preference_applied
+from ._settings import Settings
+from ._tokens import authorize
+from ._validation import (
+    check_declared_length,
+    check_media_type,
+    parse_json,
+    read_body,
+    too_slow,
+    validate,
+)
+
+
+class Endpoint:
+    def __init__(self, contract: Contract, settings: Settings) -> None:
+        self.contract = contract
+        self.settings = settings
+        self.validator = contract.request_validator
+        self.plan = SuccessPlan.from_contract(contract)
+        self.content_type = self.plan.media_type.encode("latin-1")
+        self.deadlines = Deadlines(settings.body_timeout_s)
+        unauthorized = contract.responses.get(401)
+        self.expired_body: dict[str, Any] = dict(
+            (unauthorized.examples.get("expired_token") if unauthorized else None) or {}
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = RequestHeaders.from_scope(scope)
+        try:
+            forced = forced_response(self.contract, headers.prefer)
+            if forced is not None:
+                body = await self.forced(headers, receive, forced)
+                await self.send_json(send, forced.status, body, preference_applied(forced))
+                return
+            if self.contract.bearer_auth:
+                authorize(
+                    self.settings.tokens, headers.authorization, expired_body=self.expired_body
+                )
+            document = await self.document(headers, receive)
+            body = self.plan.body(document)
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise ApiError(500, "internal_error", "The mock server failed unexpectedly.") from exc
+        await self.send_json(send, self.plan.status, body)
+
+    async def send_json(
+        self, send: Send, status: int, body: Any, extra: dict[str, str] | None = None
+    ) -> None:
+        content = to_json(body)
+        headers = [
+            (b"content-type", self.content_type),
+            (b"content-length", str(len(content)).encode()),
+        ]
+        if extra:
+            headers += [(k.lower().encode(), v.encode("latin-1")) for k, v in extra.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def document(self, headers: RequestHeaders, receive: Receive) -> Any:
+        check_media_type(headers.content_type, self.contract.request_media_type)
+        limit = self.settings.max_body_bytes
+        check_declared_length(headers.content_length, limit)
+        try:
+            raw = await self.deadlines.run(read_body(receive, limit))
+        except DeadlineExceeded:
+            raise too_slow(self.settings.body_timeout_s) from None
+        document = parse_json(raw)
+        validate(document, self.validator)
+        return document
+
+    async def forced(self, headers: RequestHeaders, receive: Receive, forced: Forced) -> Any:
+        if forced.status != self.plan.status:
+            raise forced_error(self.contract, forced)
+        try:
+            document = await self.document(headers, receive)
+        except ApiError:
+            document = None  # a forced success still answers; it echoes only a valid request
+        return self.plan.forced(forced, document)
