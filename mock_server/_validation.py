@@ -169,15 +169,19 @@ def validate(document: Any, validator: jsonschema_rs.Validator) -> None:
     try:
         if validator.is_valid(document):
             return
-    except UnicodeEncodeError:
-        where = _pointer(_lone_surrogate(document, []) or [])
+        problems = [_problem(error) for error in validator.iter_errors(document)]
+    except UnicodeEncodeError:  # jsonschema_rs hands strings to Rust as UTF-8
+        try:
+            where = _pointer(_lone_surrogate(document, []) or [])
+        except RecursionError:
+            where = ""
         raise invalid(
             f"{where or 'body'}: string holds a lone surrogate, which is not valid Unicode.",
             problems=[{"pointer": where, "keyword": "unicode", "message": "lone surrogate"}],
         ) from None
-    except RecursionError:
+    except (RecursionError, ValueError):
+        # jsonschema_rs reports errors only down to 255 levels ("Recursion limit reached")
         raise invalid("Request body is nested too deeply.", code="malformed_json") from None
-    problems = [_problem(error) for error in validator.iter_errors(document)]
     first = problems[0]
     raise invalid(f"{first['pointer'] or 'body'}: {first['message']}", problems=problems)
 

@@ -174,6 +174,8 @@ def test_invalid_body_gets_400_pointing_at_the_problem(
         b'{"name": "a", "n": Infinity}',
         b'{"name": "a", "n": ' + b"1" * 10_000 + b"}",
         b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 256 + b"]" * 256,
+        b"[" * 999 + b"]" * 999,
         b'{"name": "a", "name": "b"}',
     ],
     ids=[
@@ -187,6 +189,8 @@ def test_invalid_body_gets_400_pointing_at_the_problem(
         "infinity",
         "huge-int",
         "deep-nesting",
+        "deep-256",
+        "deep-999",
         "duplicate-key",
     ],
 )
@@ -201,6 +205,12 @@ def test_lone_surrogate_gets_400(client: httpx.Client) -> None:
     assert body["problems"] == [
         {"pointer": "/name", "keyword": "unicode", "message": "lone surrogate"}
     ]
+
+
+def test_deeply_nested_lone_surrogate_gets_400(client: httpx.Client) -> None:
+    raw = b'{"name": ' + b"[" * 900 + b'"\\ud800"' + b"]" * 900 + b"}"
+    response = client.post("/api-keys", content=raw, headers=JSON_HEADERS)
+    assert_error(response, 400)
 
 
 def test_escaped_surrogate_pair_is_one_code_point(client: httpx.Client) -> None:
