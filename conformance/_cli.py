@@ -1,0 +1,167 @@
+"""The command line: parse options (each with an environment twin) and call ``run()``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from . import reports
+from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
+from ._transport import Tokens
+from .engine import Engine
+from .errors import ConformanceError
+
+EXIT_CONFORMS = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2  # also: the target cannot be reached
+ENV_PREFIX = "APIKEYS_CONFORMANCE_"
+PROG = "apikeys-conformance"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("apikeys-contract")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run(
+    *,
+    base_url: str,
+    token: str,
+    forbidden_token: str | None = None,
+    unknown_token: str | None = None,
+    junit_xml: str | None = None,
+    report_json: str | None = None,
+    seed: int = 0,
+    max_examples: int | None = None,
+    profile: str = "default",
+    timeout: float = DEFAULT_TIMEOUT,
+    rate_limit: float | None = None,
+    spec: str | None = None,
+    progress: bool = True,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Check the target at ``base_url``; write the reports; return the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        settings = Settings(
+            base_url=base_url,
+            tokens=Tokens(token, forbidden_token or None, unknown_token or None),
+            seed=seed,
+            profile=profile_named(profile),
+            max_examples=max_examples,
+            timeout=timeout,
+            rate_limit=rate_limit,
+            spec=spec,
+        )
+        listener = reports.ConsoleProgress(out) if progress else None
+        engine = Engine(settings, listener=listener) if listener else Engine(settings)
+        out.write(
+            f"{PROG} {_version()}: {engine.view.contract.method} {engine.transport.url}\n"
+            f"seed {settings.seed}, profile {settings.profile.name}, "
+            f"{settings.examples} examples per fuzzing phase\n\n"
+        )
+        report = engine.run()
+    except ConformanceError as exc:
+        err.write(f"{PROG}: error: {exc}\n")
+        return EXIT_USAGE
+    out.write(reports.console_summary(report))
+    try:
+        if junit_xml:
+            reports.write(junit_xml, reports.junit_xml(report))
+        if report_json:
+            reports.write(report_json, reports.json_report(report))
+    except OSError as exc:
+        err.write(f"{PROG}: error: cannot write a report: {exc}\n")
+        return EXIT_USAGE
+    return EXIT_CONFORMS if report.conforms else EXIT_VIOLATIONS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# (flag, environment twin, type, default, help). Defaults are applied after parsing, so
+# that --help never shows a value taken from the environment (a token, say).
+OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
+    ("--base-url", "BASE_URL", str, None, "the target's base URL, e.g. http://127.0.0.1:4010"),
+    ("--token", "TOKEN", str, None, "a bearer token that may create keys"),
+    ("--forbidden-token", "FORBIDDEN_TOKEN", str, None, "a valid token without permission"),
+    ("--unknown-token", "UNKNOWN_TOKEN", str, None, "a well-formed token the target never issued"),
+    ("--junit-xml", "JUNIT_XML", str, None, "write a JUnit XML report to PATH"),
+    ("--report-json", "REPORT_JSON", str, None, "write a JSON report to PATH"),
+    ("--seed", "SEED", int, 0, "seed of the generated examples"),
+    (
+        "--max-examples",
+        "MAX_EXAMPLES",
+        int,
+        None,
+        "examples per fuzzing phase (overrides --profile)",
+    ),
+    ("--profile", "PROFILE", str, "default", f"depth of the run: {', '.join(PROFILES)}"),
+    ("--timeout", "TIMEOUT", float, DEFAULT_TIMEOUT, "seconds allowed for each request"),
+    ("--rate-limit", "RATE_LIMIT", float, None, "at most N requests per second"),
+    ("--spec", "SPEC", str, None, "the OpenAPI contract (default: the bundled one)"),
+)
+METAVARS = {str: "TEXT", int: "N", float: "N"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Check an implementation of POST /api-keys against the contract.",
+        epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
+        "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
+        "unreachable target.",
+    )
+    for flag, env, kind, default, text in OPTIONS:
+        shown = "" if default is None else f" (default {default})"
+        metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
+        parser.add_argument(
+            flag,
+            type=kind,
+            default=None,
+            metavar=metavar,
+            help=f"{text}{shown} [{ENV_PREFIX}{env}]",
+        )
+    parser.add_argument("--quiet", action="store_true", help="no live progress")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for flag, env, kind, default, _ in OPTIONS:
+        key = flag[2:].replace("-", "_")
+        value = getattr(args, key)
+        raw = os.environ.get(ENV_PREFIX + env) or None
+        if value is None and raw is not None:
+            try:
+                value = kind(raw)
+            except ValueError:
+                parser.error(f"{ENV_PREFIX}{env}: invalid {kind.__name__} value {raw!r}")
+        values[key] = default if value is None else value
+    for required in ("base_url", "token"):
+        if not values[required]:
+            parser.error(f"--{required.replace('_', '-')} is required")
+    return values
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    values = _resolve(parser, args)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    return run(progress=not args.quiet, **values)  # type: ignore[arg-type]

@@ -1,0 +1,137 @@
+"""The pytest entry point: one test item per check, all fed by a single harness run.
+
+    pytest -p conformance.plugin --conformance-base-url=URL --conformance-token=TOKEN
+
+(Installed with this project, the plugin loads by itself and ``-p`` is not needed.)
+Items are added only when a base URL is given, by option or by
+``APIKEYS_CONFORMANCE_BASE_URL``; otherwise the plugin does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from ._cli import ENV_PREFIX
+from ._model import Report
+from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
+from ._transport import Tokens
+from .checks import CHECKS
+from .engine import Engine
+from .errors import ConformanceError
+from .reports import console_summary
+
+REPORT_KEY = pytest.StashKey["Report | str"]()
+OPTIONS = (
+    ("base-url", "BASE_URL", "the target's base URL; enables the conformance items"),
+    ("token", "TOKEN", "a bearer token that may create keys"),
+    ("forbidden-token", "FORBIDDEN_TOKEN", "a valid token without permission (403)"),
+    ("unknown-token", "UNKNOWN_TOKEN", "a token the target does not know (401)"),
+    ("seed", "SEED", "seed of the generated examples (default 0)"),
+    ("max-examples", "MAX_EXAMPLES", "examples per fuzzing phase"),
+    ("profile", "PROFILE", f"depth of the run: {', '.join(PROFILES)}"),
+    ("timeout", "TIMEOUT", f"seconds allowed for each request (default {DEFAULT_TIMEOUT:g})"),
+    ("rate-limit", "RATE_LIMIT", "at most this many requests per second"),
+    ("spec", "SPEC", "the OpenAPI contract (default: the bundled one)"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "API-keys contract conformance")
+    for flag, env, text in OPTIONS:
+        group.addoption(
+            f"--conformance-{flag}", default=None, help=f"{text} [env {ENV_PREFIX}{env}]"
+        )
+
+
+def _option(config: pytest.Config, flag: str, env: str) -> str | None:
+    value = config.getoption(f"--conformance-{flag}")
+    return str(value) if value is not None else os.environ.get(ENV_PREFIX + env) or None
+
+
+def _settings(config: pytest.Config) -> Settings | None:
+    values = {flag: _option(config, flag, env) for flag, env, _ in OPTIONS}
+    if values["base-url"] is None:
+        return None
+    examples, rate = values["max-examples"], values["rate-limit"]
+    return Settings(
+        base_url=values["base-url"],
+        tokens=Tokens(values["token"] or "", values["forbidden-token"], values["unknown-token"]),
+        seed=int(values["seed"] or 0),
+        profile=profile_named(values["profile"] or "default"),
+        max_examples=int(examples) if examples else None,
+        timeout=float(values["timeout"] or DEFAULT_TIMEOUT),
+        rate_limit=float(rate) if rate else None,
+        spec=values["spec"],
+    )
+
+
+class ConformanceFailure(Exception):
+    pass
+
+
+class ConformanceItem(pytest.Item):
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if isinstance(report, str):
+            raise ConformanceFailure(report)
+        findings = report.findings_for(self.name)
+        if findings:
+            raise ConformanceFailure(
+                "\n\n".join(
+                    f"{f.message}\n    example: {f.example.kind}\n    reproduce: {f.example.curl}"
+                    for f in findings
+                )
+            )
+        if report.aborted and self.name == "status_conformance":
+            raise ConformanceFailure(f"run aborted: {report.aborted}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ConformanceFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return "conformance", None, f"conformance::{self.name}"
+
+
+class ConformanceChecks(pytest.Collector):
+    """The parent of the check items: their node ids read ``conformance::<check>``."""
+
+    def collect(self) -> list[pytest.Item]:
+        return [ConformanceItem.from_parent(self, name=name) for name in CHECKS]
+
+
+def _report(config: pytest.Config) -> Report | str:
+    if REPORT_KEY not in config.stash:
+        try:
+            settings = _settings(config)
+            assert settings is not None
+            config.stash[REPORT_KEY] = Engine(settings).run()
+        except (ConformanceError, ValueError) as exc:
+            config.stash[REPORT_KEY] = f"conformance run failed: {exc}"
+    return config.stash[REPORT_KEY]
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    try:
+        enabled = _settings(config) is not None
+    except (ConformanceError, ValueError) as exc:
+        raise pytest.UsageError(f"conformance: {exc}") from None
+    if enabled:
+        items.extend(
+            ConformanceChecks.from_parent(
+                session, name="conformance", nodeid="conformance"
+            ).collect()
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    report = config.stash.get(REPORT_KEY, None)
+    if isinstance(report, Report):
+        terminalreporter.write_sep("=", "API-keys conformance")
+        terminalreporter.write(console_summary(report))

@@ -1,0 +1,193 @@
+"""A reference implementation of the contract, with switches that break it on purpose."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import regress
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apikeys_contract import load_contract
+
+CONTRACT = load_contract()
+VALID_TOKEN = "conformance-valid-token"
+FORBIDDEN_TOKEN = "readonly-token-0000"
+EXPIRED_TOKEN = "expired-token-0000"
+ECMA_SPACE = regress.Regex(r"\s")
+NAME = CONTRACT.request_validator
+
+
+@dataclass(frozen=True)
+class Defects:
+    anchored_pattern: bool = False
+    whitespace_names_accepted: bool = False
+    python_whitespace: bool = False
+    length_unit: Literal["code points", "utf-16", "bytes"] = "code points"
+    length_off_by_one: bool = False
+    request_id: Literal["unique", "missing", "constant"] = "unique"
+    error_without_message: bool = False
+    plain_text_errors: bool = False
+    invalid_status: int = 400
+    empty_token_accepted: bool = False
+    forbidden_status: int = 403
+    success_status: int = 201
+    crash_on_non_string: bool = False
+    crash_on_char: str | None = None
+    reflect_token: bool = False
+    constant_secret: bool = False
+    # Odd but conforming
+    extra_error_fields: bool = False
+    error_code: bool = True
+    request_id_header: str = CONTRACT.request_id_header
+    only_known_tokens: bool = False
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _length(name: str, unit: str) -> int:
+    if unit == "utf-16":
+        return len(name.encode("utf-16-le")) // 2
+    if unit == "bytes":
+        return len(name.encode("utf-8"))
+    return len(name)
+
+
+def _check_name(name: Any, defects: Defects) -> None:
+    bad = Rejected(defects.invalid_status, "invalid_request", "name is invalid")
+    if not isinstance(name, str):
+        if defects.crash_on_non_string:
+            raise Rejected(500, "internal_error", "'int' object has no attribute 'strip'")
+        raise bad
+    name.encode("utf-8")  # a lone surrogate: UnicodeEncodeError, answered 400
+    if defects.crash_on_char and defects.crash_on_char in name:
+        raise Rejected(500, "internal_error", "unexpected character")
+    length = _length(name, defects.length_unit)
+    limit = 100 - 1 if defects.length_off_by_one else 100
+    if not 1 <= length <= limit:
+        raise bad
+    if defects.whitespace_names_accepted:
+        return
+    if defects.python_whitespace and not re.search(r"\S", name):
+        raise bad
+    if defects.anchored_pattern and any(ECMA_SPACE.find(c) is not None for c in name):
+        raise bad
+    if not defects.python_whitespace and not NAME.is_valid({"name": name}):
+        raise bad
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _parse(raw: bytes, defects: Defects) -> Any:
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(defects.invalid_status, "malformed_json", "Body is not JSON") from exc
+    if not isinstance(document, dict) or "name" not in document:
+        raise Rejected(defects.invalid_status, "invalid_request", "name is required")
+    try:
+        _check_name(document["name"], defects)
+    except UnicodeEncodeError as exc:
+        raise Rejected(defects.invalid_status, "invalid_request", "not Unicode") from exc
+    return document
+
+
+def _authenticate(request: Request, defects: Defects) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or (not token and not defects.empty_token_accepted):
+        raise Rejected(401, "invalid_token", "Missing bearer token.")
+    if token == EXPIRED_TOKEN or (
+        defects.only_known_tokens and token not in (VALID_TOKEN, FORBIDDEN_TOKEN)
+    ):
+        raise Rejected(401, "invalid_token", "The access token expired.")
+    if token == FORBIDDEN_TOKEN:
+        raise Rejected(defects.forbidden_status, "permission_denied", "Not allowed.")
+    return token
+
+
+class Target:
+    def __init__(self, defects: Defects) -> None:
+        self.defects = defects
+
+    def _headers(self, request: Request) -> dict[str, str]:
+        headers = {}
+        if self.defects.reflect_token:
+            headers["x-debug-authorization"] = request.headers.get("authorization", "")
+        if self.defects.request_id != "missing":
+            unique = self.defects.request_id == "unique"
+            headers[self.defects.request_id_header] = str(uuid.uuid4()) if unique else "constant"
+        return headers
+
+    def error(self, request: Request, rejected: Rejected) -> Response:
+        if self.defects.plain_text_errors:
+            return Response(rejected.message, rejected.status, self._headers(request), "text/plain")
+        body: dict[str, Any] = {"message": rejected.message}
+        if self.defects.error_without_message:
+            body = {"error": rejected.message}
+        if self.defects.error_code:
+            body["code"] = rejected.code
+        if self.defects.extra_error_fields:
+            body["details"] = [{"hint": "odd but allowed"}]
+        return JSONResponse(body, rejected.status, self._headers(request))
+
+    async def create(self, request: Request) -> Response:
+        try:
+            _authenticate(request, self.defects)
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != CONTRACT.request_media_type:
+                raise Rejected(self.defects.invalid_status, "unsupported_media_type", "JSON only")
+            document = _parse(await request.body(), self.defects)
+        except Rejected as rejected:
+            return self.error(request, rejected)
+        secret = "s" if self.defects.constant_secret else secrets.token_urlsafe(24)
+        body = {"name": document["name"], "clientId": str(uuid.uuid4()), "clientSecret": secret}
+        return JSONResponse(body, self.defects.success_status, self._headers(request))
+
+
+def create_target(defects: Defects | None = None) -> Starlette:
+    target = Target(defects or Defects())
+    return Starlette(routes=[Route(CONTRACT.path, target.create, methods=[CONTRACT.method])])
+
+
+BROKEN: dict[str, tuple[Defects, str]] = {
+    "anchored-pattern": (Defects(anchored_pattern=True), "name_acceptance"),
+    "whitespace-names-accepted": (Defects(whitespace_names_accepted=True), "name_rejection"),
+    "python-whitespace": (Defects(python_whitespace=True), "name_acceptance"),
+    "length-in-utf16-units": (Defects(length_unit="utf-16"), "name_acceptance"),
+    "length-in-bytes": (Defects(length_unit="bytes"), "name_acceptance"),
+    "off-by-one-at-100": (Defects(length_off_by_one=True), "name_acceptance"),
+    "missing-request-id": (Defects(request_id="missing"), "headers"),
+    "constant-request-id": (Defects(request_id="constant"), "headers"),
+    "error-without-message": (Defects(error_without_message=True), "error_shape"),
+    "plain-text-errors": (Defects(plain_text_errors=True), "error_shape"),
+    "422-instead-of-400": (Defects(invalid_status=422), "status_conformance"),
+    "empty-token-accepted": (Defects(empty_token_accepted=True), "authentication"),
+    "401-instead-of-403": (Defects(forbidden_status=401), "authentication"),
+    "200-instead-of-201": (Defects(success_status=200), "status_conformance"),
+    "500-on-non-string-name": (Defects(crash_on_non_string=True), "status_conformance"),
+    "token-reflected": (Defects(reflect_token=True), "authentication"),
+    "constant-client-secret": (Defects(constant_secret=True), "success_shape"),
+}
+
+ODD_BUT_CONFORMING: dict[str, Defects] = {
+    "reference": Defects(),
+    "extra-error-fields": Defects(extra_error_fields=True),
+    "no-error-code": Defects(error_code=False),
+    "upper-case-header-name": Defects(request_id_header=CONTRACT.request_id_header.upper()),
+    "only-known-tokens": Defects(only_known_tokens=True),
+}

@@ -1,0 +1,210 @@
+"""The command line: exit codes, reports on disk, one-line errors, tokens never shown."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from apikeys_contract import bundled_spec_text
+from conformance import CHECKS, EXIT_CONFORMS, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+
+from .servers import serve
+from .targets import BROKEN, FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
+from .targets.misbehaving import refused_url
+
+QUICK = ["--max-examples", "5"]
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def quiet_run(**kwargs: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(stdout=out, stderr=err, **kwargs)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_conforming_target_exits_0_in_a_real_process(tmp_path: Path) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    with serve(create_target(Defects())) as url:
+        done = cli(
+            "--base-url",
+            url,
+            "--junit-xml",
+            str(junit),
+            "--report-json",
+            str(report),
+            env={
+                "APIKEYS_CONFORMANCE_TOKEN": VALID_TOKEN,
+                "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN": FORBIDDEN_TOKEN,
+            },
+        )
+    assert done.returncode == EXIT_CONFORMS, done.stdout + done.stderr
+    assert "PASS: the target conforms" in done.stdout
+    assert done.stderr == ""
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0"
+    assert [case.get("name") for case in suite.iter("testcase")] == list(CHECKS)
+    assert json.loads(report.read_text())["conforms"] is True
+
+
+def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
+    junit, report = tmp_path / "out" / "junit.xml", tmp_path / "report.json"
+    defects, check = BROKEN["422-instead-of-400"]
+    with serve(create_target(defects)) as url:
+        code, out, _ = quiet_run(
+            base_url=url,
+            token=VALID_TOKEN,
+            max_examples=5,
+            junit_xml=str(junit),
+            report_json=str(report),
+        )
+    assert code == EXIT_VIOLATIONS
+    assert "FAIL:" in out
+    for text in ("Check ", check, "reproduce: curl"):
+        assert text in out
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert set(cases) == set(CHECKS)
+    assert cases[check].find("failure") is not None
+    assert cases["success_shape"].find("failure") is None
+    data = json.loads(report.read_text())
+    assert data["conforms"] is False
+    assert {f["check"] for f in data["findings"]} == {
+        name for name, case in cases.items() if case.find("failure") is not None
+    }
+    by_name = {c["name"]: c for c in data["checks"]}
+    assert by_name[check]["failed"] > 0
+    assert all("curl" in f["example"]["curl"] for f in data["findings"])
+
+
+def test_an_unreachable_target_exits_2_with_one_line() -> None:
+    done = cli("--base-url", refused_url(), "--token", VALID_TOKEN, *QUICK)
+    assert done.returncode == EXIT_USAGE
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "cannot reach" in lines[0]
+    assert "connection failed" in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "ftp://example", "--token", "t"], "http(s) URL"),
+        ([], "--base-url is required"),
+        (["--base-url", "http://127.0.0.1:9"], "--token is required"),
+        (["--base-url", "http://127.0.0.1:9", "--token", "t", "--seed", "x"], "invalid int"),
+        (
+            ["--base-url", "http://127.0.0.1:9", "--token", "t", "--spec", "/nonexistent.yaml"],
+            "spec file not found",
+        ),
+        (
+            ["--base-url", "http://127.0.0.1:9", "--token", "t", "--profile", "fast"],
+            "unknown profile",
+        ),
+        (["--base-url", "http://127.0.0.1:9", "--token", "t", "--timeout", "0"], "positive"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("APIKEYS_CONFORMANCE_"):
+            monkeypatch.delenv(name)
+    with pytest.raises(SystemExit) as exited:
+        sys.exit(main(args))
+    assert exited.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+
+
+def test_options_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    with serve(create_target(Defects(request_id="constant"))) as url:
+        monkeypatch.setenv("APIKEYS_CONFORMANCE_BASE_URL", url)
+        monkeypatch.setenv("APIKEYS_CONFORMANCE_TOKEN", VALID_TOKEN)
+        monkeypatch.setenv("APIKEYS_CONFORMANCE_MAX_EXAMPLES", "3")
+        monkeypatch.setenv("APIKEYS_CONFORMANCE_SEED", "7")
+        assert main(["--quiet"]) == EXIT_VIOLATIONS
+
+
+def test_version() -> None:
+    done = cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("apikeys-conformance ")
+
+
+def test_tokens_never_appear_in_any_output(tmp_path: Path) -> None:
+    token, forbidden = "s3cret-valid-token-XYZ", "s3cret-forbidden-token-XYZ"
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    # This target copies the Authorization header into every response.
+    defects, _ = BROKEN["token-reflected"]
+    with serve(create_target(defects)) as url:
+        code, out, err = quiet_run(
+            base_url=url,
+            token=token,
+            forbidden_token=forbidden,
+            max_examples=5,
+            junit_xml=str(junit),
+            report_json=str(report),
+        )
+    assert code == EXIT_VIOLATIONS
+    assert "token reflected" in out
+    for text in (out, err, junit.read_text(), report.read_text()):
+        assert token not in text
+        assert forbidden not in text
+    assert "$APIKEYS_CONFORMANCE_TOKEN" in out
+
+
+def test_help_never_shows_a_token_from_the_environment() -> None:
+    done = cli("--help", env={"APIKEYS_CONFORMANCE_TOKEN": "help-must-not-show-this"})
+    assert done.returncode == 0
+    assert "APIKEYS_CONFORMANCE_TOKEN" in done.stdout
+    assert "help-must-not-show-this" not in done.stdout
+
+
+def test_a_bad_value_in_the_environment_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APIKEYS_CONFORMANCE_SEED", "many")
+    with pytest.raises(SystemExit) as exited:
+        main(["--base-url", "http://127.0.0.1:9", "--token", "t"])
+    assert exited.value.code == EXIT_USAGE
+    assert "APIKEYS_CONFORMANCE_SEED" in capsys.readouterr().err
+
+
+def test_constraints_come_from_the_spec(tmp_path: Path) -> None:
+    # The same target, judged by a contract whose names stop at 50 code points.
+    spec = tmp_path / "shorter.yaml"
+    text = bundled_spec_text()
+    spec.write_text(text.replace("maxLength: 100", "maxLength: 50"), encoding="utf-8")
+    report = tmp_path / "report.json"
+    with serve(create_target(Defects())) as url:
+        code, _, _ = quiet_run(
+            base_url=url,
+            token=VALID_TOKEN,
+            spec=str(spec),
+            max_examples=5,
+            report_json=str(report),
+        )
+    assert code == EXIT_VIOLATIONS
+    summaries = {f["summary"] for f in json.loads(report.read_text())["findings"]}
+    assert "name over 50 code points answered 201" in summaries
