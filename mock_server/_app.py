@@ -13,14 +13,9 @@ from apikeys_contract import Contract, load_contract
 
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
-from ._errors import ApiError, render_error
+from ._errors import ApiError, ErrorResponse
 from ._middleware import RequestContextMiddleware
 from ._settings import Settings
-
-
-def _media_type(contract: Contract, status: int) -> str:
-    response = contract.responses.get(status)
-    return response.media_type if response and response.media_type else "application/json"
 
 
 def create_app(settings: Settings | None = None, *, contract: Contract | None = None) -> Starlette:
@@ -29,10 +24,6 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     contract = contract or load_contract(settings.spec)
     endpoint = Endpoint(contract, settings)
     allowed = contract.method
-
-    async def on_api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return render_error(exc, _media_type(contract, exc.status))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         # Off the contract: unknown paths (404) and other methods (405, with Allow).
@@ -53,7 +44,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
             )
         else:
             error = ApiError(exc.status_code, "http_error", str(exc.detail))
-        return render_error(error)
+        return ErrorResponse(error)
 
     app = Starlette(
         routes=[Route(contract.path, endpoint, methods=[contract.method])],
@@ -69,7 +60,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                 expose_headers=[contract.request_id_header],
             ),
         ],
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+        exception_handlers={HTTPException: on_http_error},
     )
     app.router.redirect_slashes = False
     app.state.contract = contract

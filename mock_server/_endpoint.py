@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from apikeys_contract import Contract
 
 from ._deadline import DeadlineExceeded, Deadlines
-from ._errors import ApiError, to_json
+from ._errors import JSON, ApiError, send_error, send_json
 from ._headers import RequestHeaders
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied
@@ -35,7 +35,12 @@ class Endpoint:
         self.settings = settings
         self.validator = contract.request_validator
         self.plan = SuccessPlan.from_contract(contract)
-        self.content_type = self.plan.media_type.encode("latin-1")
+        self.media_type = self.plan.media_type
+        self.error_media_types = {
+            status: response.media_type
+            for status, response in contract.responses.items()
+            if response.media_type is not None
+        }
         self.deadlines = Deadlines(settings.body_timeout_s)
         unauthorized = contract.responses.get(401)
         self.expired_body: dict[str, Any] = dict(
@@ -43,37 +48,32 @@ class Endpoint:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = RequestHeaders.from_scope(scope)
+        try:
+            status, body, extra = await self.respond(RequestHeaders.from_scope(scope), receive)
+        except ApiError as error:
+            await send_error(send, error, self.error_media_types.get(error.status, JSON))
+            return
+        await send_json(send, status, body, media_type=self.media_type, headers=extra)
+
+    async def respond(
+        self, headers: RequestHeaders, receive: Receive
+    ) -> tuple[int, Any, dict[str, str] | None]:
+        """(status, body, extra headers) of the success response, or raise ApiError."""
         try:
             forced = forced_response(self.contract, headers.prefer)
             if forced is not None:
                 body = await self.forced(headers, receive, forced)
-                await self.send_json(send, forced.status, body, preference_applied(forced))
-                return
+                return forced.status, body, preference_applied(forced)
             if self.contract.bearer_auth:
                 authorize(
                     self.settings.tokens, headers.authorization, expired_body=self.expired_body
                 )
             document = await self.document(headers, receive)
-            body = self.plan.body(document)
+            return self.plan.status, self.plan.body(document), None
         except ApiError:
             raise
         except Exception as exc:
             raise ApiError(500, "internal_error", "The mock server failed unexpectedly.") from exc
-        await self.send_json(send, self.plan.status, body)
-
-    async def send_json(
-        self, send: Send, status: int, body: Any, extra: dict[str, str] | None = None
-    ) -> None:
-        content = to_json(body)
-        headers = [
-            (b"content-type", self.content_type),
-            (b"content-length", str(len(content)).encode()),
-        ]
-        if extra:
-            headers += [(k.lower().encode(), v.encode("latin-1")) for k, v in extra.items()]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
 
     async def document(self, headers: RequestHeaders, receive: Receive) -> Any:
         check_media_type(headers.content_type, self.contract.request_media_type)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 JSON = "application/json"
 
@@ -56,19 +57,41 @@ def to_json(body: Any) -> bytes:
     return _ENCODER.encode(body).encode()
 
 
-def render_json(
+async def send_json(
+    send: Send,
     status: int,
     body: Any,
     *,
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
-) -> Response:
-    return Response(to_json(body), status_code=status, media_type=media_type, headers=headers)
+) -> None:
+    """Send a whole JSON response straight to the ASGI server (the endpoint's fast path)."""
+    content = to_json(body)
+    raw = [
+        (b"content-type", media_type.encode("latin-1")),
+        (b"content-length", str(len(content)).encode()),
+    ]
+    if headers:
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
 
 
-def render_error(error: ApiError, media_type: str = JSON) -> Response:
+async def send_error(send: Send, error: ApiError, media_type: str = JSON) -> None:
     """The wire format of every error: the contract's Error object as JSON.
 
     The request-id header is added to every response by the request-context middleware.
     """
-    return render_json(error.status, error.body(), media_type=media_type, headers=error.headers)
+    await send_json(send, error.status, error.body(), media_type=media_type, headers=error.headers)
+
+
+class ErrorResponse(Response):
+    """An ApiError as the Response that Starlette's exception handlers must return."""
+
+    def __init__(self, error: ApiError, media_type: str = JSON) -> None:
+        super().__init__(status_code=error.status)
+        self.error = error
+        self.error_media_type = media_type
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_error(send, self.error, self.error_media_type)

@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._errors import ApiError, render_error
+from ._errors import ApiError, send_error
 from ._ids import uuid4
 
 access_log = logging.getLogger("mock_server.access")
@@ -47,7 +47,7 @@ class RequestContextMiddleware:
             failure = type(exc).__name__
             if status == 0:
                 error = ApiError(500, "internal_error", "The mock server failed unexpectedly.")
-                await render_error(error)(scope, receive, send_with_id)
+                await send_error(send_with_id, error)
         if access_log.isEnabledFor(logging.INFO):
             record = {
                 "request_id": request_id,

@@ -26,6 +26,8 @@ def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> Api
 
 def check_media_type(content_type: str | None, expected: str) -> None:
     """Media types compare case-insensitively; ``charset`` may only say UTF-8."""
+    if content_type == expected:
+        return
     if content_type is None:
         raise invalid(
             f"Missing Content-Type header; send {expected}.", code="unsupported_media_type"
