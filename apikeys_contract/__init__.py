@@ -4,8 +4,9 @@ Both the mock server and the conformance suite read the endpoint from here; neit
 a constraint, status or header name into Python.
 """
 
-from ._contract import Contract, ResponseSpec, load_contract, pointer
+from ._contract import Contract, ResponseSpec, load_contract
 from ._loader import bundled_spec_text
+from ._pointers import pointer, resolve
 from .errors import SpecError
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "bundled_spec_text",
     "load_contract",
     "pointer",
+    "resolve",
 ]

@@ -8,18 +8,10 @@ from typing import Any
 import jsonschema_rs
 
 from ._loader import load_document
+from ._pointers import pointer, resolve
 from .errors import SpecError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*tokens: str) -> str:
-    """A JSON Pointer (RFC 6901) built from raw reference tokens."""
-    return "".join("/" + _escape(token) for token in tokens)
 
 
 @dataclass(frozen=True)
@@ -111,19 +103,14 @@ def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _deref(document: Mapping[str, Any], node: Any, origin: str) -> Any:
-    seen: set[str] = set()
-    while isinstance(node, Mapping) and "$ref" in node:
+    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
         ref = str(node["$ref"])
-        if not ref.startswith("#/") or ref in seen:
-            raise SpecError(f"{origin}: unsupported or circular $ref {ref!r}")
-        seen.add(ref)
-        target: Any = document
-        for raw in ref[2:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, Mapping) or token not in target:
-                raise SpecError(f"{origin}: $ref {ref!r} points nowhere")
-            target = target[token]
-        node = target
+        if not ref.startswith("#"):
+            raise SpecError(f"{origin}: only local $refs are supported, not {ref!r}")
+        try:
+            return resolve(document, ref[1:])[0]
+        except SpecError as exc:
+            raise SpecError(f"{origin}: $ref {ref!r}: {exc}") from exc
     return node
 
 

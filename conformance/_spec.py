@@ -9,28 +9,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from apikeys_contract import Contract, SpecError, pointer
-
-
-def resolve(document: Mapping[str, Any], at: str) -> tuple[Any, str]:
-    """The node at JSON Pointer ``at``, following ``$ref``s; with its final pointer."""
-    node: Any = document
-    for raw in at.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        node, at = _follow(document, node, at)
-        if not isinstance(node, Mapping) or token not in node:
-            raise SpecError(f"nothing at {at}/{raw}")
-        node = node[token]
-    return _follow(document, node, at)
-
-
-def _follow(document: Mapping[str, Any], node: Any, at: str) -> tuple[Any, str]:
-    for _ in range(32):
-        if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str)):
-            return node, at
-        at = str(node["$ref"]).removeprefix("#")
-        node, at = resolve(document, at)
-    raise SpecError(f"$ref chain too long at {at}")
+from apikeys_contract import Contract, SpecError, pointer, resolve
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from apikeys_contract import SpecError
+from apikeys_contract import SpecError, resolve
 
 from ._model import Credential, Exchange, Outcome
-from ._spec import SpecView, base_media_type, resolve
+from ._spec import SpecView, base_media_type
 
 # HTTP's own meaning of these statuses, not a constraint of the contract: the contract
 # must document each of them (checked in CheckContext), and the checks only read that.

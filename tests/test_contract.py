@@ -104,3 +104,14 @@ def test_a_changed_constraint_is_read_not_copied(tmp_path: Path) -> None:
     contract = load_contract(_spec_with(tmp_path, shorter))
     assert contract.request_validator.is_valid({"name": "abcde"})
     assert not contract.request_validator.is_valid({"name": "abcdef"})
+
+
+def test_resolve_follows_refs_midway_and_reports_where_it_landed(contract: Contract) -> None:
+    from apikeys_contract import pointer, resolve
+
+    at = pointer("paths", "/api-keys", "post", "responses", "401", "headers", "X-Request-Id")
+    node, final = resolve(contract.document, at + "/schema")
+    assert node == {"type": "string", "minLength": 1}
+    assert final == "/components/headers/XRequestId/schema"
+    with pytest.raises(SpecError, match="nothing at"):
+        resolve(contract.document, "/paths/nowhere")

@@ -132,3 +132,17 @@ def test_a_body_that_never_arrives_gets_400_after_the_timeout() -> None:
     assert b"x-request-id" in head.lower()
     assert b'"code":"body_timeout"' in body
     assert 0.3 < waited < 5
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_10_mb_body_gets_400_over_http(live_url: str, framing: str) -> None:
+    big = b'{"name": "' + b"x" * 10_000_000 + b'"}'
+    content: bytes | Iterator[bytes] = big
+    if framing == "chunked":
+        content = (big[i : i + 65_536] for i in range(0, len(big), 65_536))
+    with httpx.Client(base_url=live_url, timeout=30) as client:
+        response = client.post("/api-keys", content=content, headers=JSON_HEADERS)
+        assert response.status_code == 400
+        assert response.json()["code"] == "body_too_large"
+        # The connection, or a fresh one, still serves the next request.
+        assert client.post("/api-keys", json={"name": "k"}, headers=JSON_HEADERS).status_code == 201

@@ -26,4 +26,5 @@ def test_apikeys_contract_public_names() -> None:
         "bundled_spec_text",
         "load_contract",
         "pointer",
+        "resolve",
     ]
