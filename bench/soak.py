@@ -19,13 +19,15 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-HOST = "127.0.0.1"
+from _servers import HOST, Server, free_port, memory_mb, running
+
 BODY_VALID = b'{"name":"soak-key"}'
 
 
@@ -71,11 +73,13 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes | Non
     return status, found.group(1) if found else None
 
 
-async def _connection(index: int, deadline: float, tally: Tally, stopping: asyncio.Event) -> None:
+async def _connection(
+    port: int, index: int, deadline: float, tally: Tally, stopping: asyncio.Event
+) -> None:
     turn = index
     while time.monotonic() < deadline:
         try:
-            reader, writer = await asyncio.open_connection(HOST, _PORT)
+            reader, writer = await asyncio.open_connection(HOST, port)
         except OSError:
             if stopping.is_set():
                 tally.refused_after_stop += 1
@@ -117,44 +121,21 @@ async def _connection(index: int, deadline: float, tally: Tally, stopping: async
                 await writer.wait_closed()
 
 
-_PORT = 0
-
-
-async def _load(connections: int, seconds: float, stopping: asyncio.Event) -> Tally:
+async def _load(port: int, connections: int, seconds: float, stopping: asyncio.Event) -> Tally:
     tally = Tally()
     deadline = time.monotonic() + seconds
-    await asyncio.gather(*(_connection(i, deadline, tally, stopping) for i in range(connections)))
+    await asyncio.gather(
+        *(_connection(port, i, deadline, tally, stopping) for i in range(connections))
+    )
     return tally
 
 
-def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
 @contextlib.contextmanager
-def _mock(*args: str) -> Iterator[subprocess.Popen[str]]:
-    global _PORT
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "--port", "0", "--log-level", "warning", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"listening on http://[^:]+:(\d+)", line)
-        if not found:
-            raise RuntimeError(f"mock did not start: {line!r}")
-        _PORT = int(found.group(1))
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def _mock(log: Path, *args: str) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--log-level", "warning"]
+    with running("mock", [*command, *args], port=port, log=log) as server:
+        yield server
 
 
 def _report(title: str, tally: Tally, seconds: float) -> None:
@@ -180,19 +161,20 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     args = parser.parse_args()
     failures: list[str] = []
+    logs = Path(tempfile.mkdtemp(prefix="soak-"))
 
-    with _mock() as process:
+    with _mock(logs / "phase1.log") as server:
         never = asyncio.Event()
-        asyncio.run(_load(args.connections, args.warmup, never))
-        rss_warm = _rss_kib(process.pid)
-        tally = asyncio.run(_load(args.connections, args.duration, never))
-        rss_end = _rss_kib(process.pid)
+        asyncio.run(_load(server.port, args.connections, args.warmup, never))
+        rss_warm = memory_mb(server.pid, "VmRSS")
+        tally = asyncio.run(_load(server.port, args.connections, args.duration, never))
+        rss_end = memory_mb(server.pid, "VmRSS")
         _report(
             f"phase 1: {args.connections} connections for {args.duration:g} s", tally, args.duration
         )
         growth = (rss_end - rss_warm) / rss_warm
-        print(f"  RSS after warm-up   {rss_warm / 1024:>9.1f} MiB")
-        print(f"  RSS at the end      {rss_end / 1024:>9.1f} MiB   ({growth:+.1%})")
+        print(f"  RSS after warm-up   {rss_warm:>9.1f} MB")
+        print(f"  RSS at the end      {rss_end:>9.1f} MB   ({growth:+.1%})")
         if tally.transport_errors or tally.cut_responses:
             failures.append("transport errors in phase 1")
         if tally.wrong_status:
@@ -202,18 +184,18 @@ def main() -> int:
         if abs(growth) > 0.10:
             failures.append(f"memory changed by {growth:+.1%} (> 10%)")
 
-    with _mock("--delay-ms", "300") as process:
+    with _mock(logs / "phase2.log", "--delay-ms", "300") as server:
 
         async def stop_midway() -> Tally:
             stopping = asyncio.Event()
-            load = asyncio.ensure_future(_load(args.connections, 5.0, stopping))
+            load = asyncio.ensure_future(_load(server.port, args.connections, 5.0, stopping))
             await asyncio.sleep(1.0)
             stopping.set()
-            process.send_signal(signal.SIGTERM)
+            server.process.send_signal(signal.SIGTERM)
             return await load
 
         tally = asyncio.run(stop_midway())
-        code = process.wait(30)
+        code = server.process.wait(30)
         _report("phase 2: SIGTERM with requests in flight (300 ms each)", tally, 5.0)
         print(
             f"  closed after stop   {tally.refused_after_stop:>9}\n  exit code           {code:>9}"
