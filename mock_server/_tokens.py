@@ -122,10 +122,12 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+# RFC 6750 section 3: a 401 names the scheme and the error.
+_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
 def unauthorized(message: str, *, code: str = "invalid_token") -> ApiError:
-    return ApiError(
-        401, code, message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+    return ApiError(401, code, message, headers=_CHALLENGE)
 
 
 def authorize(
@@ -143,12 +145,8 @@ def authorize(
             403, "permission_denied", "This access token is not allowed to create API keys."
         )
     if verdict is Verdict.EXPIRED:
-        body = dict(expired_body)
-        raise ApiError(
-            401,
-            str(body.pop("code", "invalid_token")),
-            str(body.pop("message", "The access token expired.")),
-            extra=body,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+        body = {"code": "invalid_token", **expired_body}
+        error = ApiError.from_body(401, body, fallback="The access token expired.")
+        error.headers.update(_CHALLENGE)
+        raise error
     raise unauthorized("The access token is not valid.")

@@ -16,12 +16,6 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(app: ASGIApp, *, http: str = "httptools") -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yield its base URL."""
