@@ -1,20 +1,48 @@
-"""The API-keys contract: the OpenAPI spec shipped with this project, loaded and compiled.
+"""The API-keys contract: the OpenAPI spec shipped with this project, loaded and compiled,
+and the rules both tools apply to it.
 
 Both the mock server and the conformance suite read the endpoint from here; neither copies
-a constraint, status or header name into Python.
+a constraint, status or header name into Python. Each rule of the contract (strict JSON,
+media types, JSON Pointers, what a request calls for, which values are fresh) lives here
+once, as plain functions that never raise. This package imports no Hypothesis, httpx or
+Starlette.
 """
 
 from ._contract import Contract, ResponseSpec, load_contract
+from ._expect import Answer, BodyVerdict, describe, judge_body
+from ._json import LENIENT, NO_DOCUMENT, JsonIssue, JsonReading, lenient_documents, read_json
 from ._loader import bundled_spec_text
+from ._media import LENIENT_MEDIA, MediaMatch, base_media_type, match_media_type
 from ._pointers import pointer, resolve
+from ._problems import Problem, schema_problems
+from ._text import ecma_whitespace, is_ecma_space, regex_disagreements
 from .errors import SpecError
 
 __all__ = [
+    "LENIENT",
+    "LENIENT_MEDIA",
+    "NO_DOCUMENT",
+    "Answer",
+    "BodyVerdict",
     "Contract",
+    "JsonIssue",
+    "JsonReading",
+    "MediaMatch",
+    "Problem",
     "ResponseSpec",
     "SpecError",
+    "base_media_type",
     "bundled_spec_text",
+    "describe",
+    "ecma_whitespace",
+    "is_ecma_space",
+    "judge_body",
+    "lenient_documents",
     "load_contract",
+    "match_media_type",
     "pointer",
+    "read_json",
+    "regex_disagreements",
     "resolve",
+    "schema_problems",
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from ._loader import load_document
 from ._pointers import pointer, resolve
 from .errors import SpecError
 
+# x-mock generators whose values are new on every call (see Contract.fresh_fields).
+FRESH_GENERATORS = ("uuid", "secret")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -74,6 +77,39 @@ class Contract:
         if not isinstance(found, Mapping):
             raise SpecError(f"{self.origin}: {schema_pointer} is not a schema object")
         return found
+
+    @cached_property
+    def echoed_fields(self) -> tuple[str, ...]:
+        """Success properties that carry the request's value back unchanged: those marked
+        ``x-mock: echo``, and, unless marked otherwise, those the request schema also has."""
+        request = self.schema(self.request_schema_pointer).get("properties") or {}
+        return tuple(
+            name
+            for name, schema in self._success_properties.items()
+            if schema.get("x-mock", "echo" if name in request else None) == "echo"
+        )
+
+    @cached_property
+    def fresh_fields(self) -> tuple[str, ...]:
+        """Success properties whose value is new on every call: those marked
+        ``x-unique: true``, or generated as ``x-mock: uuid`` or ``x-mock: secret``."""
+        return tuple(
+            name
+            for name, schema in self._success_properties.items()
+            if schema.get("x-unique") is True or schema.get("x-mock") in FRESH_GENERATORS
+        )
+
+    @cached_property
+    def _success_properties(self) -> Mapping[str, Mapping[str, Any]]:
+        pointer_ = self.responses[self.success_status].schema_pointer
+        if pointer_ is None:
+            return {}
+        properties = self.schema(pointer_).get("properties") or {}
+        return {
+            str(name): found
+            for name, schema in properties.items()
+            if isinstance(found := _deref(self.document, schema, self.origin), Mapping)
+        }
 
     @property
     def request_validator(self) -> jsonschema_rs.Validator:

@@ -5,19 +5,14 @@ Every problem carries a JSON Pointer to the offending value, so a client can poi
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jsonschema_rs
 from starlette.types import Receive
 
+from apikeys_contract import JsonIssue, MediaMatch, match_media_type, read_json, schema_problems
+
 from ._errors import ApiError
-
-
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> ApiError:
@@ -25,24 +20,23 @@ def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> Api
 
 
 def check_media_type(content_type: str | None, expected: str) -> None:
-    """Media types compare case-insensitively; ``charset`` may only say UTF-8."""
-    if content_type == expected:
-        return
-    if content_type is None:
-        raise invalid(
-            f"Missing Content-Type header; send {expected}.", code="unsupported_media_type"
-        )
-    base, *params = (part.strip() for part in content_type.split(";"))
-    if base.lower() != expected.lower():
-        raise invalid(
-            f"Unsupported Content-Type {content_type[:100]!r}; send {expected}.",
-            code="unsupported_media_type",
-        )
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+    """Only the documented media type; ``charset`` may only say UTF-8 (one rule, shared
+    with the conformance harness: ``apikeys_contract.match_media_type``)."""
+    match match_media_type(content_type, expected):
+        case MediaMatch.SAME:
+            return
+        case MediaMatch.MISSING:
             raise invalid(
-                f"Unsupported charset {value.strip()[:40]!r}; the body must be UTF-8.",
+                f"Missing Content-Type header; send {expected}.", code="unsupported_media_type"
+            )
+        case MediaMatch.OTHER_CHARSET:
+            raise invalid(
+                f"Unsupported charset in {(content_type or '')[:100]!r}; the body must be UTF-8.",
+                code="unsupported_media_type",
+            )
+        case _:
+            raise invalid(
+                f"Unsupported Content-Type {(content_type or '')[:100]!r}; send {expected}.",
                 code="unsupported_media_type",
             )
 
@@ -90,112 +84,47 @@ def ended_early() -> ApiError:
     return invalid("The connection closed before the request body ended.", code="malformed_json")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKeyError(key)
-            seen.add(key)
-    return document
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+# How each reason a body is not strict JSON (apikeys_contract.read_json) is told.
+_JSON_MESSAGES = {
+    JsonIssue.EMPTY: "Request body is required: send a JSON object.",
+    JsonIssue.BOM: "Request body starts with a byte order mark; send plain UTF-8 JSON.",
+    JsonIssue.OTHER_ENCODING: "Request body is not UTF-8; send UTF-8 JSON.",
+    JsonIssue.NOT_UTF8: "Request body is not valid UTF-8 ({detail}).",
+    JsonIssue.SYNTAX: "Request body is not valid JSON: {detail}.",
+    JsonIssue.CONSTANT: "Request body is not valid JSON: {detail}.",
+    JsonIssue.HUGE_NUMBER: "Request body is not acceptable JSON: {detail}.",
+    JsonIssue.DUPLICATE_KEY: "Duplicate key in a JSON object ({detail}); send each key once.",
+    JsonIssue.TOO_DEEP: "Request body is not acceptable JSON: nested too deeply.",
+}
 
 
 def parse_json(body: bytes) -> Any:
-    """Strict RFC 8259 JSON in UTF-8: no BOM, NaN, Infinity or duplicate keys."""
-    if not body.strip():
-        raise invalid("Request body is required: send a JSON object.", code="malformed_json")
-    if body.startswith(b"\xef\xbb\xbf"):
+    """Strict RFC 8259 JSON in UTF-8: no BOM, NaN, Infinity, duplicate keys or lone
+    surrogates (the rule is ``apikeys_contract.read_json``); ApiError(400) otherwise."""
+    reading = read_json(body)
+    if reading.ok:
+        return reading.document
+    if reading.issue is JsonIssue.LONE_SURROGATE:
+        where = reading.pointer
         raise invalid(
-            "Request body starts with a byte order mark; send plain UTF-8 JSON.",
-            code="malformed_json",
+            f"{where or 'body'}: string holds a lone surrogate, which is not valid Unicode.",
+            problems=[{"pointer": where, "keyword": "unicode", "message": "lone surrogate"}],
         )
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise invalid(
-            f"Request body is not valid UTF-8 (byte {exc.start}).", code="malformed_json"
-        ) from exc
-    try:
-        return _DECODER.decode(text)
-    except _DuplicateKeyError as exc:
-        raise invalid(
-            f"Duplicate key {exc.key[:100]!r} in a JSON object; send each key once.",
-            code="malformed_json",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise invalid(
-            f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            code="malformed_json",
-        ) from exc
-    except (ValueError, RecursionError) as exc:
-        # int() digit limits, NaN/Infinity, nesting too deep for the parser
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise invalid(
-            f"Request body is not acceptable JSON: {reason}.", code="malformed_json"
-        ) from exc
-
-
-def _pointer(path: list[str | int]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _lone_surrogate(value: Any, path: list[str | int]) -> list[str | int] | None:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found = _lone_surrogate(key, path) or _lone_surrogate(item, [*path, key])
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _lone_surrogate(item, [*path, index])
-            if found is not None:
-                return found
-    return None
+    template = _JSON_MESSAGES.get(reading.issue, _JSON_MESSAGES[JsonIssue.SYNTAX])  # type: ignore[arg-type]
+    raise invalid(template.format(detail=reading.detail), code="malformed_json")
 
 
 def validate(document: Any, validator: jsonschema_rs.Validator) -> None:
     """Raise ApiError(400) with one problem per schema violation."""
-    try:
-        if validator.is_valid(document):
-            return
-        problems = [_problem(error) for error in validator.iter_errors(document)]
-    except UnicodeEncodeError:  # jsonschema_rs hands strings to Rust as UTF-8
-        try:
-            where = _pointer(_lone_surrogate(document, []) or [])
-        except RecursionError:
-            where = ""
-        raise invalid(
-            f"{where or 'body'}: string holds a lone surrogate, which is not valid Unicode.",
-            problems=[{"pointer": where, "keyword": "unicode", "message": "lone surrogate"}],
-        ) from None
-    except (RecursionError, ValueError):
-        # jsonschema_rs reports errors only down to 255 levels ("Recursion limit reached")
-        raise invalid("Request body is nested too deeply.", code="malformed_json") from None
+    if validator.is_valid(document):  # the common case, in one call
+        return
+    problems = schema_problems(validator, document)
+    if not problems:
+        return
     first = problems[0]
-    raise invalid(f"{first['pointer'] or 'body'}: {first['message']}", problems=problems)
-
-
-def _problem(error: jsonschema_rs.ValidationError) -> dict[str, str]:
-    path = list(error.instance_path)
-    keyword = str(error.schema_path[-1]) if error.schema_path else ""
-    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
-        path.append(str(error.kind.property))  # point at the missing member, not its parent
-    return {"pointer": _pointer(path), "keyword": keyword, "message": _short(error.message)}
-
-
-def _short(message: str, limit: int = 300) -> str:
-    # A 10 kB name would otherwise be echoed back in full, several times.
-    return message if len(message) <= limit else message[: limit - 3] + "..."
+    if first.keyword == "depth":
+        raise invalid("Request body is nested too deeply.", code="malformed_json")
+    raise invalid(
+        f"{first.pointer or 'body'}: {first.message}",
+        problems=[problem.as_dict() for problem in problems],
+    )

@@ -1,0 +1,61 @@
+"""Request validation: every way a document breaks the request schema, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+
+from ._pointers import pointer
+
+MESSAGE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One schema violation: where (a JSON Pointer), which keyword, and a message."""
+
+    pointer: str
+    keyword: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "keyword": self.keyword, "message": self.message}
+
+
+def _short(message: str) -> str:
+    # A 10 kB name would otherwise be echoed back in full, several times.
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return message[: MESSAGE_LIMIT - 3] + "..."
+
+
+def _problem(error: jsonschema_rs.ValidationError) -> Problem:
+    path = [str(p) for p in error.instance_path]
+    keyword = str(error.schema_path[-1]) if error.schema_path else ""
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+        path.append(str(error.kind.property))  # point at the missing member, not its parent
+    return Problem(pointer(*path), keyword, _short(error.message))
+
+
+def schema_problems(validator: jsonschema_rs.Validator, document: Any) -> tuple[Problem, ...]:
+    """Every violation of ``validator``'s schema by ``document``; () when it is valid.
+
+    Never raises: a document too deep for the validator is one ``depth`` problem, and a
+    string the validator cannot hand to Rust (a lone surrogate) one ``unicode`` problem.
+    """
+    try:
+        if validator.is_valid(document):
+            return ()
+        return tuple(_problem(error) for error in validator.iter_errors(document))
+    except UnicodeEncodeError:
+        from ._json import lone_surrogate
+
+        where = lone_surrogate(document) or ""
+        return (Problem(where, "unicode", "a string holds a lone surrogate"),)
+    except (RecursionError, ValueError):
+        # jsonschema_rs reports errors only down to 255 levels ("Recursion limit reached")
+        return (Problem("", "depth", "nested too deeply to validate"),)
+    except Exception as exc:
+        return (Problem("", "unvalidated", f"could not be validated ({type(exc).__name__})"),)
