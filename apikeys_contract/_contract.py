@@ -42,6 +42,7 @@ class Contract:
     request_media_type: str
     request_schema_pointer: str
     request_body_required: bool
+    request_examples: Mapping[str, Any]
     bearer_auth: bool
     responses: Mapping[int, ResponseSpec]
     request_id_header: str
@@ -57,18 +58,23 @@ class Contract:
     def success_status(self) -> int:
         return min(s for s in self.responses if 200 <= s < 300)
 
-    def validator(self, schema_pointer: str) -> jsonschema_rs.Validator:
-        """A validator for the schema at ``schema_pointer`` ($refs resolve in the spec)."""
-        found = self._validators.get(schema_pointer)
+    def validator(self, schema_pointer: str, *, formats: bool = False) -> jsonschema_rs.Validator:
+        """A validator for the schema at ``schema_pointer`` ($refs resolve in the spec).
+
+        ``formats``: assert ``format`` (date-time, uuid, email...) instead of treating it as
+        an annotation, as JSON Schema 2020-12 does by default.
+        """
+        key = f"{schema_pointer} formats" if formats else schema_pointer
+        found = self._validators.get(key)
         if found is None:
             root = {"$ref": "#" + schema_pointer, **_definitions(self.document)}
             try:
-                found = jsonschema_rs.Draft202012Validator(root)
-            except (ValueError, jsonschema_rs.ReferencingError) as exc:
+                found = jsonschema_rs.Draft202012Validator(root, validate_formats=formats)
+            except (ValueError, RecursionError, jsonschema_rs.ReferencingError) as exc:
                 raise SpecError(
                     f"{self.origin}: schema at {schema_pointer} is unusable: {exc}"
                 ) from exc
-            self._validators[schema_pointer] = found
+            self._validators[key] = found
         return found
 
     def schema(self, schema_pointer: str) -> Mapping[str, Any]:
@@ -97,6 +103,18 @@ class Contract:
             name
             for name, schema in self._success_properties.items()
             if schema.get("x-unique") is True or schema.get("x-mock") in FRESH_GENERATORS
+        )
+
+    @cached_property
+    def secret_fields(self) -> tuple[str, ...]:
+        """Success properties that hold a secret (``x-mock: secret``, ``format: password``
+        or ``x-secret: true``): never logged or shown."""
+        return tuple(
+            name
+            for name, schema in self._success_properties.items()
+            if schema.get("x-mock") == "secret"
+            or schema.get("format") == "password"
+            or schema.get("x-secret") is True
         )
 
     @cached_property
@@ -246,6 +264,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Contract:
         request_media_type=request_media_type,
         request_schema_pointer=request_schema_pointer,
         request_body_required=bool(body.get("required", False)),
+        request_examples=_examples(body["content"][request_media_type], document, origin),
         bearer_auth=_requires_bearer(document, operation),
         responses=responses,
         request_id_header=request_id[0],

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._json import LENIENT, NO_DOCUMENT, JsonIssue, lenient_documents, read_json
+from ._json import LENIENT, JsonIssue, lenient_documents, read_json
 from ._media import LENIENT_MEDIA, MediaMatch, base_media_type, match_media_type
 from ._problems import Problem, schema_problems
 
@@ -45,7 +45,8 @@ class BodyVerdict:
     cause: str
     problems: tuple[Problem, ...] = ()
     leniency: str | None = None
-    document: Any = field(default=NO_DOCUMENT, compare=False)
+    documents: tuple[Any, ...] = field(default=(), compare=False)
+    readings: tuple[Any, ...] = field(default=(), compare=False)
     issue: JsonIssue | None = None
     media: MediaMatch = MediaMatch.SAME
 
@@ -72,30 +73,8 @@ def describe(problem: Problem) -> str:
             return f"{where} breaking {problem.keyword}"
 
 
-def _replace_surrogates(value: Any) -> Any:
-    """``value`` with each lone surrogate replaced by U+FFFD (one code point, never
-    whitespace): what a schema says of the string, counted in code points."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8") if _lone(value) else value
-    if isinstance(value, dict):
-        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_surrogates(v) for v in value]
-    return value
-
-
-def _lone(text: str) -> bool:
-    return any(0xD800 <= ord(c) < 0xE000 for c in text)
-
-
 def _problems_of(contract: Contract, document: Any) -> tuple[Problem, ...]:
-    problems = schema_problems(contract.request_validator, document)
-    if problems and problems[0].keyword == "unicode":
-        try:
-            return schema_problems(contract.request_validator, _replace_surrogates(document))
-        except RecursionError:
-            return problems
-    return problems
+    return schema_problems(contract.request_validator, document)
 
 
 def judge_body(contract: Contract, body: bytes, content_type: str | None) -> BodyVerdict:
@@ -116,7 +95,7 @@ def _judge(contract: Contract, body: bytes, content_type: str | None) -> BodyVer
         leniency = media.value + (f"; {verdict.leniency}" if verdict.leniency else "")
         return BodyVerdict(
             EITHER, f"{verdict.cause}, {media.value}", verdict.problems, leniency,
-            verdict.document, verdict.issue, media,
+            verdict.documents, verdict.readings, verdict.issue, media,
         )  # fmt: skip
     return verdict
 
@@ -126,8 +105,13 @@ def _judge_json(contract: Contract, body: bytes) -> BodyVerdict:
     if reading.ok:
         problems = _problems_of(contract, reading.document)
         if not problems:
-            return BodyVerdict(SUCCESS_ONLY, "valid body", document=reading.document)
-        return BodyVerdict(INVALID_ONLY, describe(problems[0]), problems)
+            return BodyVerdict(
+                SUCCESS_ONLY, "valid body", documents=(reading.document,),
+                readings=(reading.document,),
+            )  # fmt: skip
+        return BodyVerdict(
+            INVALID_ONLY, describe(problems[0]), problems, readings=(reading.document,)
+        )
     issue = reading.issue
     assert issue is not None
     if issue not in LENIENT:
@@ -138,7 +122,7 @@ def _judge_json(contract: Contract, body: bytes) -> BodyVerdict:
         documents = (reading.document, *documents)
     valid = [doc for doc in documents if not _problems_of(contract, doc)]
     if valid:
-        return BodyVerdict(EITHER, issue.value, (), issue.value, valid[0], issue)
+        return BodyVerdict(EITHER, issue.value, (), issue.value, tuple(valid), documents, issue)
     problems = _problems_of(contract, documents[0]) if documents else ()
     cause = describe(problems[0]) + f" ({issue.value})" if problems else issue.value
-    return BodyVerdict(INVALID_ONLY, cause, problems, issue=issue)
+    return BodyVerdict(INVALID_ONLY, cause, problems, readings=documents, issue=issue)

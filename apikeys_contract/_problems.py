@@ -42,20 +42,32 @@ def _problem(error: jsonschema_rs.ValidationError) -> Problem:
 def schema_problems(validator: jsonschema_rs.Validator, document: Any) -> tuple[Problem, ...]:
     """Every violation of ``validator``'s schema by ``document``; () when it is valid.
 
-    Never raises: a document too deep for the validator is one ``depth`` problem, and a
-    string the validator cannot hand to Rust (a lone surrogate) one ``unicode`` problem.
+    Never raises. Lone surrogates (which jsonschema_rs cannot hand to Rust) are judged as
+    U+FFFD, one code point that is never whitespace: what the schema says of a string
+    counted in code points. A document too deep for the validator is one ``depth`` problem.
     """
     try:
-        if validator.is_valid(document):
-            return ()
+        try:
+            if validator.is_valid(document):
+                return ()
+        except UnicodeEncodeError:
+            document = replace_surrogates(document)
+            if validator.is_valid(document):
+                return ()
         return tuple(_problem(error) for error in validator.iter_errors(document))
-    except UnicodeEncodeError:
-        from ._json import lone_surrogate
-
-        where = lone_surrogate(document) or ""
-        return (Problem(where, "unicode", "a string holds a lone surrogate"),)
     except (RecursionError, ValueError):
         # jsonschema_rs reports errors only down to 255 levels ("Recursion limit reached")
         return (Problem("", "depth", "nested too deeply to validate"),)
-    except Exception as exc:
+    except Exception as exc:  # a judge returns a verdict, always
         return (Problem("", "unvalidated", f"could not be validated ({type(exc).__name__})"),)
+
+
+def replace_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {replace_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_surrogates(v) for v in value]
+    return value

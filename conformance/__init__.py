@@ -7,26 +7,29 @@ generated ones, runs the checks (``conformance.checks``) on every response and r
 ``Report``; ``conformance.reports`` writes it for a console, JUnit XML or JSON.
 """
 
-from ._cli import EXIT_CONFORMS, EXIT_USAGE, EXIT_VIOLATIONS, main, run
-from ._model import CheckSummary, Example, Finding, Report
+from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+from ._model import CheckState, CheckSummary, Example, Finding, InternalError, Note, Report
 from ._settings import PROFILES, Profile, Settings
 from ._transport import Tokens
-from .checks import CHECKS, ContractViolation
+from .checks import CHECKS
 from .engine import Engine, run_engine
 from .errors import ConformanceError, TargetUnreachable, UsageError
 
 __all__ = [
     "CHECKS",
     "EXIT_CONFORMS",
+    "EXIT_INTERNAL_ERROR",
     "EXIT_USAGE",
     "EXIT_VIOLATIONS",
     "PROFILES",
+    "CheckState",
     "CheckSummary",
     "ConformanceError",
-    "ContractViolation",
     "Engine",
     "Example",
     "Finding",
+    "InternalError",
+    "Note",
     "Profile",
     "Report",
     "Settings",

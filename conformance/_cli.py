@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from . import reports
+from ._curl import TOKEN_VARIABLES
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
 from ._transport import Tokens
-from .engine import Engine
-from .errors import ConformanceError
+from .engine import Engine, selected_checks
+from .errors import ConformanceError, UsageError
 
 EXIT_CONFORMS = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2  # also: the target cannot be reached
+EXIT_INTERNAL_ERROR = 3  # a bug of the harness; the reports are still written
 ENV_PREFIX = "APIKEYS_CONFORMANCE_"
 PROG = "apikeys-conformance"
 
@@ -44,6 +46,9 @@ def run(
     timeout: float = DEFAULT_TIMEOUT,
     rate_limit: float | None = None,
     spec: str | None = None,
+    strict: bool = False,
+    checks: str | None = None,
+    unknown_token_check: bool = True,
     progress: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -52,6 +57,10 @@ def run(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
+        for path in (junit_xml, report_json):
+            problem = reports.check_writable(path) if path else None
+            if problem:
+                raise UsageError(f"cannot write a report: {problem}")
         settings = Settings(
             base_url=base_url,
             tokens=Tokens(token, forbidden_token or None, unknown_token or None),
@@ -61,28 +70,59 @@ def run(
             timeout=timeout,
             rate_limit=rate_limit,
             spec=spec,
+            strict=strict,
+            checks=selected_checks(checks.split(",")) if checks else None,
+            unknown_token_check=unknown_token_check,
         )
         listener = reports.ConsoleProgress(out) if progress else None
         engine = Engine(settings, listener=listener) if listener else Engine(settings)
         out.write(
-            f"{PROG} {_version()}: {engine.view.contract.method} {engine.transport.url}\n"
+            f"{PROG} {_version()}: {engine.contract.method} {engine.transport.url}\n"
             f"seed {settings.seed}, profile {settings.profile.name}, "
-            f"{settings.examples} examples per fuzzing phase\n\n"
+            f"{settings.examples} examples per fuzzing phase"
+            f"{', strict' if settings.strict else ''}\n\n"
         )
         report = engine.run()
     except ConformanceError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_USAGE
-    out.write(reports.console_summary(report))
-    try:
-        if junit_xml:
-            reports.write(junit_xml, reports.junit_xml(report))
-        if report_json:
-            reports.write(report_json, reports.json_report(report))
-    except OSError as exc:
-        err.write(f"{PROG}: error: cannot write a report: {exc}\n")
-        return EXIT_USAGE
+    out.write(reports.console_summary(report, token_hint=_token_hint(settings.tokens)))
+    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
+        if not path:
+            continue
+        try:
+            reports.write(path, render(report))
+        except OSError as exc:
+            err.write(f"{PROG}: error: cannot write a report: {exc}\n")
+            return EXIT_USAGE
+    if report.internal_errors:
+        err.write(
+            f"{PROG}: internal error: {report.internal_errors[0].summary} "
+            "(a bug of the harness; the findings above stand)\n"
+        )
+        return EXIT_INTERNAL_ERROR
     return EXIT_CONFORMS if report.conforms else EXIT_VIOLATIONS
+
+
+def _token_hint(tokens: Tokens) -> str | None:
+    """Which variables the reproducers read, when this environment does not set them."""
+    given = {
+        "APIKEYS_CONFORMANCE_TOKEN": tokens.valid,
+        "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN": tokens.forbidden,
+        "APIKEYS_CONFORMANCE_UNKNOWN_TOKEN": tokens.unknown,
+    }
+    unset = [
+        name
+        for name in TOKEN_VARIABLES.values()
+        if given.get(name) and os.environ.get(name) != given[name]
+    ]
+    if not unset:
+        return None
+    return (
+        "The reproduce lines read tokens from the environment: export "
+        + ", ".join(unset)
+        + " (the tokens given as options) before running them."
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,8 +151,13 @@ OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
     ("--timeout", "TIMEOUT", float, DEFAULT_TIMEOUT, "seconds allowed for each request"),
     ("--rate-limit", "RATE_LIMIT", float, None, "at most N requests per second"),
     ("--spec", "SPEC", str, None, "the OpenAPI contract (default: the bundled one)"),
+    ("--checks", "CHECKS", str, None, "run only these checks (comma-separated names)"),
 )
 METAVARS = {str: "TEXT", int: "N", float: "N"}
+
+
+def _flag(env: str) -> bool:
+    return os.environ.get(ENV_PREFIX + env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check an implementation of POST /api-keys against the contract.",
         epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
         "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
-        "unreachable target.",
+        "unreachable target, 3 internal error of the harness (reports still written).",
     )
     for flag, env, kind, default, text in OPTIONS:
         shown = "" if default is None else f" (default {default})"
@@ -134,6 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{text}{shown} [{ENV_PREFIX}{env}]",
         )
     parser.add_argument("--quiet", action="store_true", help="no live progress")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=_flag("STRICT"),
+        help="fail on behaviour the contract leaves open (a BOM ignored, a missing "
+        f"Content-Type accepted...), which is otherwise a note [{ENV_PREFIX}STRICT]",
+    )
+    parser.add_argument(
+        "--no-unknown-token-check",
+        dest="unknown_token_check",
+        action="store_false",
+        default=not _flag("NO_UNKNOWN_TOKEN_CHECK"),
+        help="do not send a never-issued token expecting 401 (for demo targets that accept "
+        f"any token) [{ENV_PREFIX}NO_UNKNOWN_TOKEN_CHECK]",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -164,4 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    return run(progress=not args.quiet, **values)  # type: ignore[arg-type]
+    return run(
+        progress=not args.quiet,
+        strict=args.strict,
+        unknown_token_check=args.unknown_token_check,
+        **values,  # type: ignore[arg-type]
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from ._model import Credential, Probe
+from apikeys_contract.checks import Credential
+
+from ._model import Probe
 from ._transport import Tokens, Transport
 
 # The variables the CLI reads tokens from; the curl lines expand the same ones.
@@ -18,24 +20,23 @@ INLINE_LIMIT = 400
 MASK = "***"
 
 
-def _ansi_c(data: bytes) -> str:
-    """Bash ``$'...'`` quoting: exact bytes, readable where they are printable ASCII."""
+def _printf(data: bytes) -> str:
+    """A POSIX ``printf`` format that writes exactly ``data`` (octal escapes, ``%%``)."""
     out = []
     for byte in data:
-        char = chr(byte)
-        if char in "\\'":
-            out.append("\\" + char)
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
+        if byte == 0x25:  # %
+            out.append("%%")
+        elif byte == 0x5C:  # backslash
+            out.append("\\\\")
+        elif 0x20 <= byte < 0x7F and byte != 0x27:  # printable ASCII, not a single quote
+            out.append(chr(byte))
         else:
-            out.append(f"\\x{byte:02x}")
-    return "$'" + "".join(out) + "'"
+            out.append(f"\\{byte:03o}")
+    return "printf '" + "".join(out) + "'"
 
 
-def _quote_bytes(data: bytes) -> str:
-    if all(0x20 <= b < 0x7F for b in data):
-        return shlex.quote(data.decode("ascii"))
-    return _ansi_c(data)
+def _printable(data: bytes) -> bool:
+    return all(0x20 <= b < 0x7F for b in data)
 
 
 def _python_expression(data: bytes) -> str:
@@ -64,19 +65,31 @@ def _python_expression(data: bytes) -> str:
     return "(" + "+".join(parts or ["''"]) + ").encode()"
 
 
+def token_variable(credential: Credential, tokens: Tokens) -> str | None:
+    """The variable a reproducer reads ``credential``'s token from (None: shown as is)."""
+    if credential is Credential.UNKNOWN and tokens.unknown is None:
+        return None  # a generated token no target ever issued: no secret
+    return TOKEN_VARIABLES.get(credential)
+
+
 def curl_command(transport: Transport, probe: Probe) -> str:
-    """A shell line that sends ``probe`` again; tokens come from environment variables."""
+    """A POSIX shell line that sends ``probe`` again; tokens come from environment variables."""
     parts = ["curl", "-sS", "-i", "-X", "POST", shlex.quote(transport.url)]
+    variable = token_variable(probe.credential, transport.tokens)
     for name, value in transport.headers(probe).items():
-        if name.lower() == "authorization" and probe.credential in TOKEN_VARIABLES:
-            parts += ["-H", f'"Authorization: Bearer ${TOKEN_VARIABLES[probe.credential]}"']
+        if name.lower() == "authorization" and variable is not None:
+            parts += ["-H", f'"Authorization: Bearer ${variable}"']
+        elif _printable(f"{name}: {value}".encode()):
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
         else:
-            parts += ["-H", _quote_bytes(f"{name}: {value}".encode())]
+            parts += ["-H", f'"$({_printf(f"{name}: {value}".encode("utf-8", "surrogatepass"))})"']
     if probe.content_type is None:
         parts += ["-H", "'Content-Type:'"]  # curl would add one for --data-binary
-    if len(probe.body) <= INLINE_LIMIT and b"\x00" not in probe.body:  # no NUL in shell words
-        parts += ["--data-binary", _quote_bytes(probe.body)]
-        return " ".join(parts)
+    if _printable(probe.body):
+        if len(probe.body) <= INLINE_LIMIT:
+            return " ".join([*parts, "--data-binary", shlex.quote(probe.body.decode("ascii"))])
+    elif len(probe.body) <= INLINE_LIMIT:
+        return _printf(probe.body) + " | " + " ".join([*parts, "--data-binary", "@-"])
     script = f"import sys; sys.stdout.buffer.write({_python_expression(probe.body)})"
     return f"python3 -c {_double_quote(script)} | " + " ".join([*parts, "--data-binary", "@-"])
 

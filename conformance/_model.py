@@ -3,65 +3,34 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from apikeys_contract import BodyVerdict
+from apikeys_contract.checks import Credential, Received, Sent
 
-class Credential(enum.Enum):
-    """Which Authorization header a probe carries. Probes never hold a secret itself."""
-
-    VALID = "valid token"
-    FORBIDDEN = "forbidden token"
-    UNKNOWN = "unknown token"
-    NONE = "no Authorization header"
-    EMPTY = "empty bearer token"
-    OTHER_SCHEME = "another scheme (Basic)"
-
-
-class Outcome(enum.Enum):
-    """What the contract calls for, judged from the request alone."""
-
-    ACCEPT = "accepted (success status, the same name back)"
-    REJECT = "rejected as invalid input"
-    ACCEPT_OR_REJECT = "accepted or rejected as invalid input, never a server error"
-    UNAUTHENTICATED = "rejected as unauthenticated"
-    FORBIDDEN = "rejected as forbidden"
+Reply = Received
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One request to send, with the verdict the contract calls for."""
+    """One request to send, with what the contract calls for (``verdict``). Probes name
+    their credential; only the transport puts a secret on the wire."""
 
     kind: str
     body: bytes
     content_type: str | None
+    verdict: BodyVerdict
     credential: Credential = Credential.VALID
-    expected: Outcome = Outcome.ACCEPT
-    name: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def size(self) -> int:
         return len(self.body)
 
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP response as received (header names lower-cased, body possibly cut short)."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    truncated: bool = False
-    elapsed: float = 0.0
-
-    def header_values(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key == wanted]
-
-    def header(self, name: str) -> str | None:
-        values = self.header_values(name)
-        return values[0] if values else None
+    def sent(self, secrets: tuple[str, ...]) -> Sent:
+        return Sent(self.verdict, self.credential, secrets, self.kind)
 
 
 @dataclass(frozen=True)
@@ -82,7 +51,8 @@ class Example:
 
 @dataclass
 class Finding:
-    """One distinct violation, with the smallest example that shows it."""
+    """One distinct violation (or note), with the smallest example that shows it; the
+    ``received`` and ``documented`` lines describe that example."""
 
     check: str
     summary: str
@@ -91,10 +61,38 @@ class Finding:
     example: Example
     occurrences: int = 1
     example_size: int = 0
+    seen_with: Counter[str] = field(default_factory=Counter)
 
     @property
     def message(self) -> str:
         return f"{self.summary}: received {self.received}; the contract documents {self.documented}"
+
+
+@dataclass
+class Note:
+    """Behaviour the contract leaves open (``lenient``), or what could not be judged."""
+
+    check: str
+    summary: str
+    detail: str
+    lenient: bool = False
+    occurrences: int = 1
+    example: Example | None = None
+
+
+@dataclass(frozen=True)
+class InternalError:
+    """A bug of the harness: a check, the engine or a writer raised."""
+
+    where: str
+    summary: str
+    detail: str
+
+
+class CheckState(enum.Enum):
+    PASSED = "ok"
+    FAILED = "FAIL"
+    NOT_RUN = "not run"
 
 
 @dataclass
@@ -103,11 +101,22 @@ class CheckSummary:
     description: str
     passed: int = 0
     failed: int = 0
+    selected: bool = True
     skipped_reason: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.failed == 0
+
+    @property
+    def ran(self) -> bool:
+        return self.selected and self.passed + self.failed > 0
+
+    @property
+    def state(self) -> CheckState:
+        if not self.ran:
+            return CheckState.NOT_RUN
+        return CheckState.PASSED if self.ok else CheckState.FAILED
 
 
 @dataclass
@@ -117,17 +126,27 @@ class Report:
     profile: str
     checks: list[CheckSummary]
     findings: list[Finding] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    internal_errors: list[InternalError] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
     requests: int = 0
     duration: float = 0.0
     aborted: str | None = None
+    strict: bool = False
     phases: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
-        return not self.findings and self.aborted is None
+        return not self.findings and self.aborted is None and not self.internal_errors
 
     def findings_for(self, check: str) -> list[Finding]:
         return [f for f in self.findings if f.check == check]
+
+    def notes_for(self, check: str) -> list[Note]:
+        return [n for n in self.notes if n.check == check]
+
+    def summary(self, check: str) -> CheckSummary:
+        return next(s for s in self.checks if s.name == check)
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,7 @@ class ProbeSent:
 class PhaseFinished:
     phase: str
     requests: int
+    stopped_early: str | None = None
 
 
 @dataclass(frozen=True)

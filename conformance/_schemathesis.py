@@ -7,9 +7,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._judge import judge
+from apikeys_contract import Contract
+
 from ._model import Probe
-from ._spec import SpecView
+from ._probes import make_probe
 
 
 def _body(case: Any) -> bytes:
@@ -25,24 +26,22 @@ def _body(case: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
-def _probe(view: SpecView, case: Any) -> Probe:
+def _probe(contract: Contract, case: Any) -> Probe:
     # Generated headers are dropped: the credentials are the harness's own, and
     # Schemathesis's header mutations are not part of this contract.
-    body = _body(case)
-    content_type = case.media_type or view.contract.request_media_type
-    verdict = judge(view, body, content_type)
-    return Probe(verdict.kind, body, content_type, expected=verdict.expected, name=verdict.name)
+    content_type = case.media_type or contract.request_media_type
+    return make_probe(contract, _body(case), content_type)
 
 
-def schemathesis_probes(view: SpecView) -> st.SearchStrategy[Probe]:
+def schemathesis_probes(contract: Contract) -> st.SearchStrategy[Probe]:
     """Positive and negative cases Schemathesis generates (with Python ``re`` semantics;
     ``_judge`` decides their validity with ECMA-262 ones)."""
     import schemathesis
     from schemathesis.generation import GenerationMode
 
-    schema = schemathesis.openapi.from_dict(dict(view.contract.document))
-    operation = schema[view.contract.path][view.contract.method]
+    schema = schemathesis.openapi.from_dict(dict(contract.document))
+    operation = schema[contract.path][contract.method]
     return st.one_of(
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-    ).map(lambda case: _probe(view, case))
+    ).map(lambda case: _probe(contract, case))

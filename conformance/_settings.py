@@ -36,6 +36,9 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     rate_limit: float | None = None
     spec: str | None = None
+    strict: bool = False
+    checks: tuple[str, ...] | None = None
+    unknown_token_check: bool = True
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)

@@ -6,16 +6,20 @@ transport puts the secret on the wire.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
 import httpx
 
-from ._model import Credential, Probe, Reply
+from apikeys_contract.checks import Credential
 
-# Enough for any conforming response; a larger body is cut short and judged as received.
-MAX_RESPONSE_BYTES = 1 << 20
+from ._model import Probe, Reply
+
+# Far more than any conforming response; a larger body is cut short, and the checks call
+# it "too large to judge" instead of judging the cut body.
+MAX_RESPONSE_BYTES = 16 << 20
 
 
 class TransportError(Exception):
@@ -29,10 +33,27 @@ class Tokens:
     valid: str = field(repr=False)
     forbidden: str | None = field(default=None, repr=False)
     unknown: str | None = field(default=None, repr=False)
+    # A fresh token no target ever issued: sent as the unknown token when none is given.
+    never_issued: str = field(
+        default_factory=lambda: "never-issued-" + secrets.token_urlsafe(24), repr=False
+    )
 
     @property
     def secrets(self) -> tuple[str, ...]:
+        """The tokens the user gave: masked in every output."""
         return tuple(t for t in (self.valid, self.forbidden, self.unknown) if t)
+
+    def presented(self, credential: Credential) -> tuple[str, ...]:
+        """The secrets a request with ``credential`` puts on the wire."""
+        match credential:
+            case Credential.VALID:
+                return (self.valid,)
+            case Credential.FORBIDDEN:
+                return (self.forbidden,) if self.forbidden else ()
+            case Credential.UNKNOWN:
+                return (self.unknown or self.never_issued,)
+            case _:
+                return ()
 
 
 def authorization(credential: Credential, tokens: Tokens) -> str | None:
@@ -43,7 +64,7 @@ def authorization(credential: Credential, tokens: Tokens) -> str | None:
         case Credential.FORBIDDEN:
             return f"Bearer {tokens.forbidden}"
         case Credential.UNKNOWN:
-            return f"Bearer {tokens.unknown}"
+            return f"Bearer {tokens.unknown or tokens.never_issued}"
         case Credential.EMPTY:
             # "Bearer " on the wire: servers strip the trailing space (RFC 9110 OWS), and
             # h11 refuses to send it, so the empty token is sent as the bare scheme.

@@ -1,24 +1,36 @@
 """Runs the probes against a target and turns every exchange into check results.
 
 The engine emits events (``conformance._model.Event``) to a listener and returns a
-``Report``; it imports no terminal or report code.
+``Report``; it imports no terminal or report code. It never hides a failure of its own: an
+exception in a check, in generation or in the engine is an ``InternalError`` in the report
+(exit status 3), the run keeps what it found, and a phase that stops early says so.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 
 from apikeys_contract import SpecError, load_contract
+from apikeys_contract.checks import (
+    CHECKS,
+    InternalError,
+    Note,
+    Rules,
+    Violation,
+    missing_statuses,
+    run_check,
+)
 
 from . import strategies
-from ._boundaries import boundary_probes
 from ._curl import curl_command, mask
+from ._fields import RequestShape, encode
 from ._model import (
     CheckSummary,
     Event,
@@ -32,18 +44,23 @@ from ._model import (
     Report,
     RunFinished,
 )
+from ._model import InternalError as HarnessError
+from ._model import Note as ReportNote
+from ._probes import Budget, boundary_probes, make_probe
 from ._schemathesis import schemathesis_probes
 from ._settings import Settings
-from ._spec import SpecView
 from ._transport import Transport, TransportError
-from .checks import CHECKS, CheckContext, ContractViolation
 from .errors import TargetUnreachable, UsageError
 
-# After this many transport failures in a row the target is considered gone.
+# After this many transport failures in a row, a plain valid request asks whether the
+# target is still there; the run ends only when that one gets no answer either.
 MAX_CONSECUTIVE_FAILURES = 3
 TRANSPORT_CHECK = "status_conformance"
 EXCERPT = 200
 BOUNDARY, SHRUNK, GENERATED = range(3)
+# The first probes all answered with these: --base-url probably holds the path already.
+WRONG_PATH_STATUSES = (404, 405)
+WRONG_PATH_PROBES = 5
 
 Listener = Callable[[Event], None]
 Key = tuple[str, str]
@@ -66,89 +83,131 @@ class Engine:
         self.settings = settings
         self.emit = listener
         try:
-            self.view = SpecView(load_contract(settings.spec))
-            self.context = CheckContext(self.view, settings.tokens.secrets)
-            self.view.name_field  # noqa: B018 - fail now on an unusable request schema
+            contract = load_contract(settings.spec)
+            missing = missing_statuses(contract)
+            if missing:
+                raise SpecError(
+                    f"{contract.origin}: the operation does not document statuses "
+                    f"{', '.join(map(str, missing))}, which the checks rely on"
+                )
+            self.shape = RequestShape(contract)
+            self.shape.base  # noqa: B018 - fail now on a request schema with no valid body
+            self.shape.fields  # noqa: B018
         except SpecError as exc:
             raise UsageError(str(exc)) from exc
-        url = settings.base_url + self.view.contract.path
+        except RecursionError:
+            raise UsageError(f"{settings.spec}: the contract's $refs form a cycle") from None
+        self.contract = contract
+        self.rules = Rules(contract)
+        url = settings.base_url + contract.path
         self.transport = Transport(
             url, settings.tokens, timeout=settings.timeout, rate_limit=settings.rate_limit
         )
+        selected = settings.checks or tuple(CHECKS)
         self.report = Report(
             target=url,
             seed=settings.seed,
             profile=settings.profile.name,
-            checks=[CheckSummary(name, text) for name, (_, text) in CHECKS.items()],
+            checks=[
+                CheckSummary(name, text, selected=name in selected)
+                for name, (_, text) in CHECKS.items()
+            ],
+            strict=settings.strict,
         )
         self._findings: dict[Key, Finding] = {}
+        self._notes: dict[Key, ReportNote] = {}
         # Which example a finding shows: fixed boundary probes first (they are minimal by
         # construction), then examples Hypothesis shrank, then raw generated ones; smaller wins.
         self._rank = BOUNDARY
         self._example_rank: dict[Key, tuple[int, int]] = {}
         self._failures_in_a_row = 0
         self._phases: dict[str, int] = {}
+        self._first_statuses: list[int | None] = []
+        # clientSecret values and the like, seen in responses: masked like tokens.
+        self._target_secrets: set[str] = set()
+
+    # -- the run ---------------------------------------------------------------------
 
     def run(self) -> Report:
         started = time.monotonic()
         try:
             self._boundaries()
-            view = self.view
-            self._fuzz(
-                "valid names", strategies.name_probes(strategies.valid_names(view=view), view=view)
-            )
-            self._fuzz(
-                "invalid names",
-                strategies.name_probes(strategies.invalid_names(view=view), view=view),
-            )
-            self._fuzz("bodies", strategies.body_probes(view=view))
-            self._fuzz("schemathesis", schemathesis_probes(view))
+            shape = self.shape
+            self._fuzz("valid bodies", strategies.valid_body_probes(shape=shape))
+            self._fuzz("invalid bodies", strategies.invalid_body_probes(shape=shape))
+            self._fuzz("malformed", strategies.body_probes(shape=shape))
+            self._fuzz("schemathesis", schemathesis_probes(self.contract))
         except _Aborted as exc:
             self.report.aborted = str(exc)
+        except TargetUnreachable:
+            raise
+        except Exception as exc:  # a harness bug is reported, never hidden
+            self._internal("engine", exc)
         finally:
             self.transport.close()
-        self._note_skips()
-        order = list(CHECKS)
-        self.report.findings = sorted(self._findings.values(), key=lambda f: order.index(f.check))
-        self.report.requests = self.transport.sent
-        self.report.duration = time.monotonic() - started
-        self.report.phases = dict(self._phases)
+        self._finish(started)
         self.emit(RunFinished(self.report))
         return self.report
 
+    def _finish(self, started: float) -> None:
+        order = list(CHECKS)
+        report = self.report
+        report.findings = sorted(self._findings.values(), key=lambda f: order.index(f.check))
+        report.notes = sorted(self._notes.values(), key=lambda n: order.index(n.check))
+        report.requests = self.transport.sent
+        report.duration = time.monotonic() - started
+        report.phases = dict(self._phases)
+        self._note_skips()
+        first = self._first_statuses
+        if len(first) >= WRONG_PATH_PROBES and all(s in WRONG_PATH_STATUSES for s in first):
+            report.hints.append(
+                f"the first {len(first)} probes all got {'/'.join(map(str, WRONG_PATH_STATUSES))}: "
+                f"--base-url is the server's root; the contract's path "
+                f"({self.contract.path}) is appended to it"
+            )
+
     def _note_skips(self) -> None:
         notes = []
+        if not self.contract.bearer_auth:
+            notes.append("the contract declares no bearer security: no credential probes")
         if self.settings.tokens.forbidden is None:
             notes.append("403 not checked: no forbidden token given")
-        if self.settings.tokens.unknown is None:
-            notes.append("unknown-token 401 not checked: no unknown token given")
+        if self.settings.tokens.unknown is None and not self.settings.unknown_token_check:
+            notes.append("unknown-token 401 not checked (--no-unknown-token-check)")
         for summary in self.report.checks:
-            if summary.name == "authentication" and notes:
+            if not summary.selected:
+                summary.skipped_reason = "not selected (--checks)"
+            elif summary.name == "authentication" and notes:
                 summary.skipped_reason = "; ".join(notes)
-
-    def _summary(self, name: str) -> CheckSummary:
-        return next(s for s in self.report.checks if s.name == name)
+            elif not summary.ran:
+                summary.skipped_reason = "no exchange it applies to"
 
     def _boundaries(self) -> None:
-        tokens = self.settings.tokens
-        probes = boundary_probes(
-            self.view, forbidden=tokens.forbidden is not None, unknown=tokens.unknown is not None
+        settings = self.settings
+        budget = Budget(
+            forbidden=settings.tokens.forbidden is not None,
+            unknown=settings.tokens.unknown is not None or settings.unknown_token_check,
+            secured=self.contract.bearer_auth,
         )
+        probes = boundary_probes(self.contract, self.shape, budget)
         self.emit(PhaseStarted("boundaries", f"{len(probes)} fixed probes"))
         try:
             reply = self.transport.send(probes[0])
         except TransportError as exc:
             raise TargetUnreachable(f"cannot reach {self.transport.url}: {exc}") from None
-        self._judge("boundaries", Exchange(probes[0], reply), counting=True)
+        self._judge("boundaries", Exchange(probes[0], reply))
         for probe in probes[1:]:
             self._exchange("boundaries", probe)
         self._finish_phase("boundaries")
 
-    def _finish_phase(self, phase: str) -> None:
-        self.emit(PhaseFinished(phase, self._phases.get(phase, 0)))
+    def _finish_phase(self, phase: str, stopped_early: str | None = None) -> None:
+        self.emit(PhaseFinished(phase, self._phases.get(phase, 0), stopped_early))
+
+    # -- fuzzing ---------------------------------------------------------------------
 
     def _hypothesis_settings(self, examples: int, *, shrink: bool) -> hypothesis.settings:
         return hypothesis.settings(
+            parent=hypothesis.settings.get_profile("default"),
             max_examples=examples,
             database=None,
             deadline=None,
@@ -168,14 +227,17 @@ class Engine:
             self._exchange(phase, probe)
 
         self._rank = GENERATED
-        self._hypothesis(explore, probes, shrink=False)
+        stopped = self._hypothesis(phase, explore, probes, shrink=False)
         self._rank = SHRUNK
         profile = self.settings.profile
         for key in [k for k in self._findings if k not in before][: profile.hunts_per_phase]:
-            self._hunt(phase, probes, key, profile.requests_per_hunt)
-        self._finish_phase(phase)
+            if stopped is None:
+                stopped = self._hunt(phase, probes, key, profile.requests_per_hunt)
+        self._finish_phase(phase, stopped)
 
-    def _hunt(self, phase: str, probes: st.SearchStrategy[Probe], key: Key, budget: int) -> None:
+    def _hunt(
+        self, phase: str, probes: st.SearchStrategy[Probe], key: Key, budget: int
+    ) -> str | None:
         """Find ``key`` again from the same seed and let Hypothesis shrink it."""
         spent = [0]
 
@@ -183,100 +245,223 @@ class Engine:
             if spent[0] >= budget:
                 return
             spent[0] += 1
-            if key in self._exchange(phase, probe, counting=False):
+            if key in self._exchange(phase, probe):
                 raise _Found
 
-        self._hypothesis(hunt, probes, shrink=True)
+        return self._hypothesis(phase, hunt, probes, shrink=True)
 
     def _hypothesis(
-        self, test: Callable[[Probe], None], probes: st.SearchStrategy[Probe], *, shrink: bool
-    ) -> None:
+        self,
+        phase: str,
+        test: Callable[[Probe], None],
+        probes: st.SearchStrategy[Probe],
+        *,
+        shrink: bool,
+    ) -> str | None:
+        """Run ``test`` over ``probes``; say why the phase stopped early, if it did."""
         wrapped = hypothesis.seed(self.settings.seed)(
             self._hypothesis_settings(self.settings.examples, shrink=shrink)(
                 hypothesis.given(probes)(test)
             )
         )
-        # _Found, Flaky, Unsatisfiable...: each simply ends the search.
-        with contextlib.suppress(Exception):
+        try:
             wrapped()
+        except _Found:
+            return None  # the hunt found its finding again, shrunk
+        except HypothesisException as exc:
+            # Flaky or unsatisfiable: the target or the data, not a harness bug.
+            text = str(exc).strip().splitlines()
+            return f"Hypothesis stopped the search: {type(exc).__name__}: {text[0] if text else ''}"
+        except BaseExceptionGroup as group:
+            if (
+                group.subgroup(_Found) is not None
+                and group.subgroup(lambda e: not isinstance(e, _Found)) is None
+            ):
+                return None
+            self._internal(f"phase {phase}", group)
+            return f"stopped early by an internal error ({type(group).__name__})"
+        except Exception as exc:  # generation failed: a harness bug
+            self._internal(f"phase {phase}", exc)
+            return f"stopped early by an internal error ({type(exc).__name__})"
+        return None
 
-    def _exchange(self, phase: str, probe: Probe, *, counting: bool = True) -> set[Key]:
+    # -- one exchange ----------------------------------------------------------------
+
+    def _exchange(self, phase: str, probe: Probe) -> set[Key]:
         try:
             reply = self.transport.send(probe)
         except TransportError as exc:
-            self._failures_in_a_row += 1
-            self._phases[phase] = self._phases.get(phase, 0) + 1
-            violation = ContractViolation(
-                "no HTTP response",
-                received=str(exc),
-                documented="an HTTP response with a documented status to every request",
-            )
-            key = self._record(TRANSPORT_CHECK, violation, probe, None, counting=counting)
-            self.emit(ProbeSent(phase, probe.kind, None, 1))
-            if self._failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
-                raise _Aborted(
-                    f"stopped after {MAX_CONSECUTIVE_FAILURES} requests in a row got no "
-                    f"HTTP response ({exc})"
-                ) from None
-            return {key}
-        return self._judge(phase, Exchange(probe, reply), counting=counting)
+            return self._no_answer(phase, probe, exc)
+        except Exception as exc:  # a transport bug is a harness bug
+            self._internal("transport", exc)
+            return set()
+        return self._judge(phase, Exchange(probe, reply))
 
-    def _judge(self, phase: str, exchange: Exchange, *, counting: bool) -> set[Key]:
+    def _no_answer(self, phase: str, probe: Probe, exc: TransportError) -> set[Key]:
+        self._failures_in_a_row += 1
+        self._phases[phase] = self._phases.get(phase, 0) + 1
+        self._first(None)
+        violation = Violation(
+            "no HTTP response",
+            f"{exc} for {probe.kind}",
+            "an HTTP response with a documented status to every request, within "
+            f"{self.settings.timeout:g} s",
+        )
+        key = self._record(TRANSPORT_CHECK, violation, probe, None)
+        self.report.summary(TRANSPORT_CHECK).failed += 1
+        self.emit(ProbeSent(phase, probe.kind, None, 1))
+        if self._failures_in_a_row >= MAX_CONSECUTIVE_FAILURES and not self._still_there():
+            raise _Aborted(
+                f"stopped after {self._failures_in_a_row} requests in a row got no HTTP "
+                f"response, and a plain valid request got none either ({exc})"
+            )
+        return {key}
+
+    def _still_there(self) -> bool:
+        """Does the target answer a plain valid request? (Then it is slow, not gone.)"""
+        probe = make_probe(
+            self.contract, encode(self.shape.base), self.contract.request_media_type, "valid body"
+        )
+        try:
+            reply = self.transport.send(probe)
+        except Exception:  # no answer is the answer
+            return False
+        self._judge("confirm", Exchange(probe, reply))
+        return True
+
+    def _first(self, status: int | None) -> None:
+        if len(self._first_statuses) < WRONG_PATH_PROBES:
+            self._first_statuses.append(status)
+
+    def _judge(self, phase: str, exchange: Exchange) -> set[Key]:
         self._failures_in_a_row = 0
         self._phases[phase] = self._phases.get(phase, 0) + 1
+        probe, reply = exchange.probe, exchange.reply
+        self._first(reply.status)
+        self._collect_secrets(reply.status, reply.body)
+        sent = probe.sent(self.settings.tokens.presented(probe.credential))
         violated: set[Key] = set()
-        for name, (check, _) in CHECKS.items():
-            try:
-                applied = check(self.context, exchange)
-            except ContractViolation as violation:
-                violated.add(
-                    self._record(name, violation, exchange.probe, exchange, counting=counting)
-                )
+        for summary in self.report.checks:
+            if not summary.selected:
+                continue
+            result = run_check(summary.name, self.rules, sent, reply)
+            if isinstance(result, InternalError):
+                self._internal(f"check {summary.name}", None, result.summary, result.detail)
+                continue
+            if result is None:
+                continue
+            failed = False
+            for item in result:
+                if isinstance(item, Note) and item.lenient and self.settings.strict:
+                    item = Violation(
+                        f"strict: {item.summary.removeprefix('lenient: ')}",
+                        f"{reply.status} for {probe.kind}",
+                        "a 400 under --strict: the contract leaves this open, --strict does not",
+                    )
+                if isinstance(item, Violation):
+                    violated.add(self._record(summary.name, item, probe, exchange))
+                    failed = True
+                else:
+                    self._note(summary.name, item, probe, exchange)
+            if failed:
+                summary.failed += 1
             else:
-                if applied and counting:
-                    self._summary(name).passed += 1
-        self.emit(ProbeSent(phase, exchange.probe.kind, exchange.reply.status, len(violated)))
+                summary.passed += 1
+        self.emit(ProbeSent(phase, probe.kind, reply.status, len(violated)))
         return violated
 
+    def _collect_secrets(self, status: int, body: bytes) -> None:
+        fields = self.contract.secret_fields
+        if not fields or not 200 <= status < 300:
+            return
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            return
+        if isinstance(document, dict):
+            for key in fields:
+                value = document.get(key)
+                if isinstance(value, str) and len(value) >= 8:
+                    self._target_secrets.add(value)
+
+    def _mask(self, text: str) -> str:
+        text = mask(text, self.settings.tokens)
+        for secret in sorted(self._target_secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def _example(self, probe: Probe, exchange: Exchange | None) -> Example:
+        return Example(
+            kind=self._mask(probe.kind),
+            curl=self._mask(curl_command(self.transport, probe)),
+            status=exchange.reply.status if exchange else None,
+            response_excerpt=self._mask(_excerpt(exchange)),
+        )
+
     def _record(
-        self,
-        check: str,
-        violation: ContractViolation,
-        probe: Probe,
-        exchange: Exchange | None,
-        *,
-        counting: bool,
+        self, check: str, violation: Violation, probe: Probe, exchange: Exchange | None
     ) -> Key:
-        key = (check, mask(violation.summary, self.settings.tokens))
-        if counting:
-            self._summary(check).failed += 1
+        key = (check, self._mask(violation.summary))
         found = self._findings.get(key)
         rank = (self._rank, probe.size)
         if found is not None:
-            found.occurrences += int(counting)
+            found.occurrences += 1
+            found.seen_with[self._mask(probe.kind)] += 1
             if rank >= self._example_rank[key]:
                 return key
         self._example_rank[key] = rank
-        tokens = self.settings.tokens
-        example = Example(
-            kind=probe.kind,
-            curl=mask(curl_command(self.transport, probe), tokens),
-            status=exchange.reply.status if exchange else None,
-            response_excerpt=mask(_excerpt(exchange), tokens),
-        )
+        example = self._example(probe, exchange)
         if found is not None:
+            # The example and the lines describing it always come from the same request.
             found.example, found.example_size = example, probe.size
-            found.received = mask(violation.received, tokens)
+            found.received = self._mask(violation.received)
+            found.documented = self._mask(violation.documented)
             return key
-        self._findings[key] = Finding(
+        finding = Finding(
             check=check,
             summary=key[1],
-            received=mask(violation.received, tokens),
-            documented=mask(violation.documented, tokens),
+            received=self._mask(violation.received),
+            documented=self._mask(violation.documented),
             example=example,
             example_size=probe.size,
         )
+        finding.seen_with[example.kind] += 1
+        self._findings[key] = finding
         return key
+
+    def _note(self, check: str, note: Note, probe: Probe, exchange: Exchange) -> None:
+        key = (check, self._mask(note.summary))
+        found = self._notes.get(key)
+        if found is not None:
+            found.occurrences += 1
+            return
+        self._notes[key] = ReportNote(
+            check, key[1], self._mask(note.detail), note.lenient, 1, self._example(probe, exchange)
+        )
+
+    def _internal(
+        self,
+        where: str,
+        exc: BaseException | None,
+        summary: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        if exc is not None:
+            summary = f"{where}: {type(exc).__name__}"
+            detail = _describe_exception(exc)
+        assert summary is not None
+        errors = self.report.internal_errors
+        if not any(e.summary == summary for e in errors):
+            errors.append(HarnessError(where, self._mask(summary), self._mask(detail or "")))
+
+
+def _describe_exception(exc: BaseException) -> str:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
+    return f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
 
 
 def _excerpt(exchange: Exchange | None) -> str:
@@ -290,3 +475,14 @@ def _excerpt(exchange: Exchange | None) -> str:
 
 def run_engine(settings: Settings, *, listener: Listener = _ignore) -> Report:
     return Engine(settings, listener=listener).run()
+
+
+def selected_checks(names: Iterable[str]) -> tuple[str, ...]:
+    """Validate ``--checks`` names against the known checks."""
+    chosen = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    unknown = [n for n in chosen if n not in CHECKS]
+    if unknown or not chosen:
+        raise UsageError(
+            f"unknown check {', '.join(unknown) or '(none given)'}; choose from {', '.join(CHECKS)}"
+        )
+    return chosen

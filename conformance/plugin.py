@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from ._cli import ENV_PREFIX
-from ._model import Report
+from ._model import CheckState, Report
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
 from ._transport import Tokens
 from .checks import CHECKS
-from .engine import Engine
+from .engine import Engine, selected_checks
 from .errors import ConformanceError
 from .reports import console_summary
 
@@ -35,6 +35,11 @@ OPTIONS = (
     ("timeout", "TIMEOUT", f"seconds allowed for each request (default {DEFAULT_TIMEOUT:g})"),
     ("rate-limit", "RATE_LIMIT", "at most this many requests per second"),
     ("spec", "SPEC", "the OpenAPI contract (default: the bundled one)"),
+    ("checks", "CHECKS", "run only these checks (comma-separated names)"),
+)
+FLAGS = (
+    ("strict", "STRICT", "fail on behaviour the contract leaves open"),
+    ("no-unknown-token-check", "NO_UNKNOWN_TOKEN_CHECK", "do not send a never-issued token"),
 )
 
 
@@ -44,6 +49,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(
             f"--conformance-{flag}", default=None, help=f"{text} [env {ENV_PREFIX}{env}]"
         )
+    for flag, env, text in FLAGS:
+        group.addoption(
+            f"--conformance-{flag}",
+            action="store_true",
+            default=False,
+            help=f"{text} [env {ENV_PREFIX}{env}]",
+        )
+
+
+def _flag(config: pytest.Config, flag: str, env: str) -> bool:
+    if config.getoption(f"--conformance-{flag}"):
+        return True
+    return os.environ.get(ENV_PREFIX + env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _option(config: pytest.Config, flag: str, env: str) -> str | None:
@@ -65,6 +83,9 @@ def _settings(config: pytest.Config) -> Settings | None:
         timeout=float(values["timeout"] or DEFAULT_TIMEOUT),
         rate_limit=float(rate) if rate else None,
         spec=values["spec"],
+        strict=_flag(config, "strict", "STRICT"),
+        checks=selected_checks(values["checks"].split(",")) if values["checks"] else None,
+        unknown_token_check=not _flag(config, "no-unknown-token-check", "NO_UNKNOWN_TOKEN_CHECK"),
     )
 
 
@@ -77,6 +98,11 @@ class ConformanceItem(pytest.Item):
         report = _report(self.config)
         if isinstance(report, str):
             raise ConformanceFailure(report)
+        if report.internal_errors:
+            raise ConformanceFailure(
+                "internal error of the harness (not the target's): "
+                + "; ".join(f"{e.summary}: {e.detail}" for e in report.internal_errors)
+            )
         findings = report.findings_for(self.name)
         if findings:
             raise ConformanceFailure(
@@ -87,6 +113,9 @@ class ConformanceItem(pytest.Item):
             )
         if report.aborted and self.name == "status_conformance":
             raise ConformanceFailure(f"run aborted: {report.aborted}")
+        summary = report.summary(self.name)
+        if summary.state is CheckState.NOT_RUN:
+            pytest.skip(f"not run: {summary.skipped_reason or 'no exchange it applies to'}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ConformanceFailure):

@@ -12,9 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._model import Event, Finding, PhaseFinished, PhaseStarted, ProbeSent, Report
+from ._model import CheckState, Event, Finding, PhaseFinished, PhaseStarted, ProbeSent, Report
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 WIDTH = 60
 PHASE_COLUMN = 15
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -47,59 +47,95 @@ class ConsoleProgress:
             self.column += 1
         elif isinstance(event, PhaseFinished):
             self._write(" " * (WIDTH - self.column) + f" {event.requests:>4}\n")
+            if event.stopped_early:
+                self._write(f"{'':<{PHASE_COLUMN}}stopped early: {event.stopped_early}\n")
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
         self.stream.flush()
 
 
+def _seen_with(finding: Finding) -> str:
+    kinds = finding.seen_with.most_common()
+    if len(kinds) <= 1:
+        return ""
+    shown = ", ".join(f"{kind} ({count})" for kind, count in kinds[:6])
+    more = f", and {len(kinds) - 6} more kinds" if len(kinds) > 6 else ""
+    return shown + more
+
+
 def _finding_lines(number: int, finding: Finding) -> list[str]:
     example = finding.example
     answered = f" -> HTTP {example.status}" if example.status is not None else ""
-    return [
+    lines = [
         f"[{number}] {finding.check}: {finding.summary}",
         f"    received:  {finding.received}",
         f"    contract:  {finding.documented}",
         f"    example:   {example.kind}{answered} (seen {finding.occurrences} time"
         f"{'s' if finding.occurrences != 1 else ''})",
-        f"    reproduce: {example.curl}",
     ]
+    seen = _seen_with(finding)
+    if seen:
+        lines.append(f"    seen with: {seen}")
+    lines.append(f"    reproduce: {example.curl}")
+    return lines
 
 
-def console_summary(report: Report) -> str:
+def console_summary(report: Report, *, token_hint: str | None = None) -> str:
     lines = ["", f"{'Check':<20} {'Passed':>7} {'Failed':>7}  Result"]
     for check in report.checks:
-        verdict = "ok" if check.ok else "FAIL"
-        lines.append(f"{check.name:<20} {check.passed:>7} {check.failed:>7}  {verdict}")
+        lines.append(f"{check.name:<20} {check.passed:>7} {check.failed:>7}  {check.state.value}")
         if check.skipped_reason:
             lines.append(f"{'':<20} note: {check.skipped_reason}")
     for number, finding in enumerate(report.findings, 1):
         lines += ["", *_finding_lines(number, finding)]
+    if report.notes:
+        lines += ["", "Notes (the contract leaves these open; --strict makes lenient ones fail):"]
+        for note in report.notes:
+            times = f" ({note.occurrences} times)" if note.occurrences != 1 else ""
+            lines.append(f"  - {note.check}: {note.summary}{times}: {note.detail}")
+    if report.internal_errors:
+        lines += ["", "INTERNAL ERRORS (harness bugs, not the target's; please report them):"]
+        lines += [f"  - {e.summary}: {e.detail}" for e in report.internal_errors]
+    for hint in report.hints:
+        lines += ["", f"Hint: {hint}"]
+    if report.findings and token_hint:
+        lines += ["", token_hint]
     lines.append("")
     if report.aborted:
         lines.append(f"Run aborted: {report.aborted}")
-    failing = sum(not c.ok for c in report.checks)
-    outcome = (
-        "PASS: the target conforms"
-        if report.conforms
-        else f"FAIL: {len(report.findings)} distinct violations in {failing} checks"
-    )
+    failing = sum(c.state is CheckState.FAILED for c in report.checks)
+    if report.internal_errors:
+        outcome = f"ERROR: {len(report.internal_errors)} internal errors of the harness"
+        if report.findings:
+            outcome += f"; {len(report.findings)} distinct violations in {failing} checks"
+    elif report.conforms:
+        outcome = "PASS: the target conforms"
+    else:
+        outcome = f"FAIL: {len(report.findings)} distinct violations in {failing} checks"
+    not_run = [c.name for c in report.checks if c.state is CheckState.NOT_RUN]
+    if not_run:
+        outcome += f" (not run: {', '.join(not_run)})"
     lines.append(
         f"{outcome} ({report.requests} requests, {report.duration:.1f} s, seed {report.seed}, "
-        f"profile {report.profile}). Target: {report.target}"
+        f"profile {report.profile}{', strict' if report.strict else ''}). Target: {report.target}"
     )
     return "\n".join(lines) + "\n"
 
 
 def junit_xml(report: Report) -> str:
-    """One test case per check, so that CI systems list each property."""
+    """One test case per check, so that CI systems list each property; a check that never
+    ran is skipped, and internal errors are errors."""
+    failed = [c for c in report.checks if c.state is CheckState.FAILED]
+    skipped = [c for c in report.checks if c.state is CheckState.NOT_RUN]
+    errors = len(report.internal_errors) + (1 if report.aborted else 0)
     suite = ET.Element(
         "testsuite",
         name="apikeys-conformance",
-        tests=str(len(report.checks)),
-        failures=str(sum(not c.ok for c in report.checks)),
-        errors="1" if report.aborted else "0",
-        skipped="0",
+        tests=str(len(report.checks) + errors),
+        failures=str(len(failed)),
+        errors=str(errors),
+        skipped=str(len(skipped)),
         time=f"{report.duration:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -108,22 +144,31 @@ def junit_xml(report: Report) -> str:
         ("seed", str(report.seed)),
         ("profile", report.profile),
         ("requests", str(report.requests)),
+        ("strict", str(report.strict).lower()),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     for check in report.checks:
         case = ET.SubElement(suite, "testcase", classname="conformance", name=check.name, time="0")
         findings = report.findings_for(check.name)
-        if findings:
+        if check.state is CheckState.FAILED:
             failure = ET.SubElement(
                 case, "failure", message=_xml_text(findings[0].message), type="ContractViolation"
             )
             failure.text = _xml_text(
                 "\n\n".join("\n".join(_finding_lines(n, f)) for n, f in enumerate(findings, 1))
             )
+        elif check.state is CheckState.NOT_RUN:
+            ET.SubElement(case, "skipped", message=_xml_text(check.skipped_reason or "not run"))
         out = f"{check.description}. passed {check.passed}, failed {check.failed}"
         if check.skipped_reason:
             out += f". note: {check.skipped_reason}"
+        for note in report.notes_for(check.name):
+            out += f"\nnote: {note.summary}: {note.detail}"
         ET.SubElement(case, "system-out").text = _xml_text(out)
+    for error in report.internal_errors:
+        case = ET.SubElement(suite, "testcase", classname="conformance", name="internal")
+        node = ET.SubElement(case, "error", message=_xml_text(error.summary), type="InternalError")
+        node.text = _xml_text(error.detail)
     if report.aborted:
         case = ET.SubElement(suite, "testcase", classname="conformance", name="run")
         ET.SubElement(case, "error", message=_xml_text(report.aborted), type="Aborted")
@@ -135,7 +180,10 @@ def report_data(report: Report) -> dict[str, Any]:
     data = asdict(report)
     data["format_version"] = FORMAT_VERSION
     data["conforms"] = report.conforms
-    for finding in data["findings"]:
+    for check, summary in zip(data["checks"], report.checks, strict=True):
+        check["state"] = summary.state.value
+    for finding, found in zip(data["findings"], report.findings, strict=True):
+        finding["seen_with"] = dict(found.seen_with.most_common())
         finding["message"] = (
             f"{finding['summary']}: received {finding['received']}; "
             f"the contract documents {finding['documented']}"
@@ -147,7 +195,20 @@ def json_report(report: Report) -> str:
     return json.dumps(report_data(report), indent=2) + "\n"
 
 
-def write(path: str | Path, text: str) -> None:
+def check_writable(path: str | Path) -> str | None:
+    """Why a report cannot be written at ``path`` (None: it can). Checked before a run."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    if target.is_dir():
+        return f"{path} is a directory"
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        return f"directory {parent} does not exist"
+    import os
+
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"{path} is not writable"
+    return None
+
+
+def write(path: str | Path, text: str) -> None:
+    Path(path).write_text(text, encoding="utf-8")

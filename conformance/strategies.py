@@ -1,9 +1,11 @@
-"""Hypothesis strategies for names and request bodies, built from the contract's constraints.
+"""Hypothesis strategies for request bodies, built from the contract's constraints.
 
-Boundaries are drawn on purpose: the shortest and longest names, astral characters (where
-UTF-16 units and UTF-8 bytes outnumber code points), whitespace at either end and inside,
-every ECMA-262 whitespace character, and the characters where Python's ``\\s`` and
-ECMA-262's disagree. Whether a value is valid is decided by ``_judge``, not by the strategy.
+Boundaries are drawn on purpose for every constrained string: the shortest and longest
+values, astral characters (where UTF-16 units and UTF-8 bytes outnumber code points),
+whitespace at either end and inside, every ECMA-262 whitespace character, and the
+characters where Python's ``\\s`` and ECMA-262's disagree; numbers at and past their
+bounds. Each body varies the contract's valid base body, so the other properties stay
+valid. Whether a body is valid is decided by ``apikeys_contract.judge_body``, not here.
 """
 
 from __future__ import annotations
@@ -13,33 +15,30 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from apikeys_contract import load_contract
+from apikeys_contract import (
+    Contract,
+    ecma_whitespace,
+    is_ecma_space,
+    load_contract,
+    regex_disagreements,
+)
+from apikeys_contract._text import ASTRAL
 
-from ._judge import ASTRAL, ecma_whitespace, is_ecma_space, judge, regex_disagreements
+from ._fields import Field, RequestShape, encode, numeric_inside, set_at, without
 from ._model import Probe
-from ._spec import SpecView
-
-# Sizes of the "far beyond the limit" names: tens of kilobytes and more.
-HUGE_LENGTHS = (20_000, 65_536, 1_000_000)
+from ._probes import HUGE_LENGTHS, NOT_STRINGS, label_value, make_probe
 
 
-def _view(view: SpecView | None) -> SpecView:
-    if view is None:
-        return SpecView(load_contract())
-    if not isinstance(view, SpecView):
-        raise TypeError(f"view must be a SpecView, not {type(view).__name__}")
-    return view
-
-
-def _limits(view: SpecView) -> tuple[int, int]:
-    field = view.name_field
-    low = max(field.min_length, 1)
-    high = field.max_length if field.max_length is not None else max(low, 256)
-    return low, high
+def _shape(shape: RequestShape | None) -> RequestShape:
+    if shape is None:
+        return RequestShape(load_contract())
+    if not isinstance(shape, RequestShape):
+        raise TypeError(f"shape must be a RequestShape, not {type(shape).__name__}")
+    return shape
 
 
 def characters() -> st.SearchStrategy[str]:
-    """Any character a name may hold, weighted toward the troublesome ones."""
+    """Any character a string may hold, weighted toward the troublesome ones."""
     return st.one_of(
         st.characters(min_codepoint=0x21, max_codepoint=0x7E),
         st.characters(min_codepoint=ASTRAL, exclude_categories=["Cs"]),
@@ -61,78 +60,119 @@ def non_spaces() -> st.SearchStrategy[str]:
     )
 
 
-def valid_names(*, view: SpecView | None = None) -> st.SearchStrategy[str]:
-    """Names within the length limits holding at least one non-whitespace character."""
-    return _valid_names(*_limits(_view(view)))
-
-
 @st.composite
-def _valid_names(draw: st.DrawFn, low: int, high: int) -> str:
+def _strings(draw: st.DrawFn, low: int, high: int) -> str:
+    """Strings within ``low..high`` code points holding at least one non-whitespace."""
     length = draw(st.one_of(st.sampled_from((low, high)), st.integers(low, high)))
     chars = draw(st.lists(characters(), min_size=length, max_size=length))
-    chars[draw(st.integers(0, length - 1))] = draw(non_spaces())
+    if length:
+        chars[draw(st.integers(0, length - 1))] = draw(non_spaces())
     return "".join(chars)
 
 
-def overlong_names(*, view: SpecView | None = None) -> st.SearchStrategy[str]:
-    """Names just past the maximum length, or far past it."""
-    return _overlong_names(_limits(_view(view))[1])
+@st.composite
+def _overlong(draw: st.DrawFn, high: int) -> str:
+    length = draw(st.one_of(st.sampled_from((high + 1, high + 2)), st.sampled_from(HUGE_LENGTHS)))
+    unit = draw(st.lists(non_spaces(), min_size=1, max_size=3))
+    padded = ("".join(unit) * length)[:length]
+    return draw(st.sampled_from((padded, padded[:-1] + " ", " " + padded[1:])))
+
+
+def valid_values(field: Field, shape: RequestShape) -> st.SearchStrategy[Any]:
+    """Values the field's own constraints allow (the pattern is left to the judge)."""
+    schema = field.schema
+    if field.is_string:
+        return _strings(max(field.min_length, 1), shape.high(field))
+    if "enum" in schema or "const" in schema:
+        return st.sampled_from(list(schema.get("enum", [schema.get("const")])))
+    if "integer" in field.types:
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        return st.integers(None if low is None else int(low), None if high is None else int(high))
+    if "number" in field.types:
+        return st.floats(
+            schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False
+        )
+    if "boolean" in field.types:
+        return st.booleans()
+    return st.just(shape.value_for(field))
+
+
+def invalid_values(field: Field, shape: RequestShape) -> st.SearchStrategy[Any]:
+    """Values the field's constraints refuse, or of another type."""
+    wrong_types = st.sampled_from(NOT_STRINGS if field.is_string else ("a", None, [], {}))
+    options: list[st.SearchStrategy[Any]] = [wrong_types]
+    if field.is_string:
+        high = shape.high(field)
+        options += [
+            st.just(""),
+            st.lists(st.sampled_from(ecma_whitespace()), min_size=1, max_size=high).map("".join),
+            _overlong(high),
+        ]
+    elif "integer" in field.types or "number" in field.types:
+        inside = numeric_inside(field.schema)
+        schema = field.schema
+        if "minimum" in schema:
+            options.append(st.integers(1, 10**6).map(lambda d: schema["minimum"] - d))
+        if "maximum" in schema:
+            options.append(st.integers(1, 10**6).map(lambda d: schema["maximum"] + d))
+        options.append(st.just(inside + 0.5))
+    return st.one_of(options)
 
 
 @st.composite
-def _overlong_names(draw: st.DrawFn, high: int) -> str:
-    length = draw(st.one_of(st.sampled_from((high + 1, high + 2)), st.sampled_from(HUGE_LENGTHS)))
-    unit = draw(st.lists(non_spaces(), min_size=1, max_size=3))
-    return ("".join(unit) * length)[:length]
+def valid_bodies(draw: st.DrawFn, shape: RequestShape) -> tuple[Any, str]:
+    """The base body with each property redrawn within its constraints; optional ones
+    present or left out."""
+    document = shape.base
+    labels = []
+    for field in shape.fields:
+        if len(field.path) > 1 and not isinstance(document.get(field.path[0]), dict):
+            continue
+        if not field.required and draw(st.booleans()):
+            document = without(document, field.path)
+            continue
+        value = draw(valid_values(field, shape))
+        document = set_at(document, field.path, value)
+        if field.is_string:
+            labels.append(label_value(field, value, shape.high(field)))
+    return document, "; ".join(labels) or "valid body"
 
 
-def whitespace_names(*, view: SpecView | None = None) -> st.SearchStrategy[str]:
-    """Names made only of ECMA-262 whitespace, up to the maximum length."""
-    _, high = _limits(_view(view))
-    return st.lists(st.sampled_from(ecma_whitespace()), min_size=1, max_size=high).map("".join)
+@st.composite
+def invalid_bodies(draw: st.DrawFn, shape: RequestShape) -> tuple[Any, str]:
+    """The base body with one property made invalid (or missing)."""
+    field = draw(st.sampled_from(shape.fields))
+    if field.required and draw(st.integers(0, 9)) == 0:
+        return without(shape.base, field.path), f"missing {field.pointer}"
+    value = draw(invalid_values(field, shape))
+    return set_at(shape.base, field.path, value), label_value(field, value, shape.high(field))
 
 
-def invalid_names(*, view: SpecView | None = None) -> st.SearchStrategy[Any]:
-    """Values of ``name`` the contract rejects: empty, blank, too long, or not a string."""
-    return st.one_of(
-        st.just(""),
-        whitespace_names(view=view),
-        overlong_names(view=view),
-        st.none(),
-        st.booleans(),
-        st.integers(),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.lists(st.text(max_size=3), max_size=2),
-        st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
-    )
+def document_probes(
+    contract: Contract, documents: st.SearchStrategy[tuple[Any, str]]
+) -> st.SearchStrategy[Probe]:
+    media = contract.request_media_type
+    return documents.map(lambda pair: make_probe(contract, encode(pair[0]), media, pair[1]))
 
 
-def _encode(document: Any) -> bytes:
-    return json.dumps(document, ensure_ascii=False).encode("utf-8", "surrogatepass")
-
-
-def malformed_bodies(*, view: SpecView | None = None) -> st.SearchStrategy[bytes]:
-    """Bodies that are not a JSON object with a valid name, or not JSON at all."""
-    key = _view(view).name_field.key
-    valid = _encode({key: "ci-deploy-key"})
+def malformed_bodies(shape: RequestShape) -> st.SearchStrategy[bytes]:
+    """Bodies that are not a JSON object, or not JSON at all."""
+    valid = encode(shape.base)
     return st.one_of(
         st.integers(0, len(valid) - 1).map(lambda n: valid[:n]),  # truncated
         st.sampled_from([b" x", b"}", b"{}", b"\x00"]).map(lambda tail: valid + tail),
         st.just(b"\xef\xbb\xbf" + valid),  # UTF-8 byte order mark
-        st.just(json.dumps({key: "a"}).encode("utf-16")),
+        st.just(valid.decode("utf-8").encode("utf-16")),
         st.sampled_from([b"NaN", b"Infinity", b"-Infinity"]).map(
-            lambda v: b'{"' + key.encode() + b'": ' + v + b"}"
+            lambda v: valid[:-1] + b', "n": ' + v + b"}"
         ),
-        st.just(b'{"' + key.encode() + b'": ' + b"9" * 10_000 + b"}"),
         st.integers(1, 100_000).map(lambda n: b"[" * n + b"]" * n),
-        st.sampled_from([b'"\\ud800"', b'"a\\udc00b"', b'"\\udfff\\ud800"']).map(
-            lambda s: b'{"' + key.encode() + b'": ' + s + b"}"
-        ),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(max_size=5),
             lambda inner: st.lists(inner, max_size=3),
             max_leaves=5,
-        ).map(_encode),  # JSON that is not an object
+        ).map(lambda doc: json.dumps(doc).encode()),  # JSON that is not an object
         st.binary(max_size=64),
     )
 
@@ -151,32 +191,23 @@ def wrong_content_types() -> st.SearchStrategy[str | None]:
     )
 
 
-def _probe(view: SpecView, body: bytes, content_type: str | None) -> Probe:
-    verdict = judge(view, body, content_type)
-    return Probe(
-        kind=verdict.kind,
-        body=body,
-        content_type=content_type,
-        expected=verdict.expected,
-        name=verdict.name,
-    )
-
-
-def name_probes(names: st.SearchStrategy[Any], *, view: SpecView) -> st.SearchStrategy[Probe]:
-    """Requests whose body is ``{"name": <drawn value>}``, judged by the contract."""
-    media_type = view.contract.request_media_type
-    key = view.name_field.key
-    return names.map(lambda name: _probe(view, _encode({key: name}), media_type))
-
-
-def body_probes(*, view: SpecView) -> st.SearchStrategy[Probe]:
+def body_probes(*, shape: RequestShape) -> st.SearchStrategy[Probe]:
     """Malformed bodies with the right content type, and valid ones with a wrong one."""
-    media_type = view.contract.request_media_type
-    valid = name_probes(valid_names(view=view), view=view)
+    contract = shape.contract
+    media = contract.request_media_type
     return st.one_of(
-        malformed_bodies(view=view).map(lambda body: _probe(view, body, media_type)),
-        st.tuples(valid, wrong_content_types()).map(
-            lambda pair: _probe(view, pair[0].body, pair[1])
+        malformed_bodies(shape).map(lambda body: make_probe(contract, body, media)),
+        st.tuples(valid_bodies(shape), wrong_content_types()).map(
+            lambda pair: make_probe(contract, encode(pair[0][0]), pair[1], pair[0][1])
         ),
-        st.fixed_dictionaries({}).map(lambda doc: _probe(view, _encode(doc), media_type)),
     )
+
+
+def valid_body_probes(*, shape: RequestShape | None = None) -> st.SearchStrategy[Probe]:
+    found = _shape(shape)
+    return document_probes(found.contract, valid_bodies(found))
+
+
+def invalid_body_probes(*, shape: RequestShape | None = None) -> st.SearchStrategy[Probe]:
+    found = _shape(shape)
+    return document_probes(found.contract, invalid_bodies(found))

@@ -1,44 +1,70 @@
-"""The checks, the judge and the curl lines, on hand-made exchanges (no server)."""
+"""The checks, the judge and the curl lines, on hand-made exchanges (no server), and the
+promise that every judging function returns a verdict for any input."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from apikeys_contract import load_contract
-from conformance import checks
+from apikeys_contract import (
+    Answer,
+    ecma_whitespace,
+    judge_body,
+    load_contract,
+    read_json,
+    regex_disagreements,
+)
+from apikeys_contract.checks import (
+    CHECKS,
+    Credential,
+    InternalError,
+    Memory,
+    Note,
+    Received,
+    Rules,
+    Sent,
+    Violation,
+    run_check,
+)
 from conformance._curl import curl_command, mask
-from conformance._judge import ecma_whitespace, judge, regex_disagreements
-from conformance._model import Credential, Exchange, Outcome, Probe, Reply
-from conformance._spec import SpecView
+from conformance._fields import RequestShape
+from conformance._model import Probe
+from conformance._probes import make_probe
 from conformance._transport import Tokens, Transport
-from conformance.strategies import invalid_names, malformed_bodies, valid_names
+from conformance.strategies import (
+    invalid_body_probes,
+    malformed_bodies,
+    valid_body_probes,
+)
 
 from .servers import serve
 
-VIEW = SpecView(load_contract())
-JSON = VIEW.contract.request_media_type
-ID = VIEW.contract.request_id_header
+CONTRACT = load_contract()
+SHAPE = RequestShape(CONTRACT)
+JSON = CONTRACT.request_media_type
+ID = CONTRACT.request_id_header
+SECRET = "a-secret-token-123"
 
 
-def context() -> checks.CheckContext:
-    return checks.CheckContext(VIEW, ("a-secret-token-123",))
+def rules() -> Rules:
+    return Rules(CONTRACT, Memory())
 
 
-def reply(status: int, body: object, **headers: str) -> Reply:
+def reply(status: int, body: object, **headers: str) -> Received:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     pairs = {"content-type": "application/json", ID.lower(): str(uuid.uuid4()), **headers}
-    return Reply(status, tuple((k.lower(), v) for k, v in pairs.items()), raw)
+    return Received(status, tuple((k.lower(), v) for k, v in pairs.items()), raw)
 
 
-def probe(name: object, *, credential: Credential = Credential.VALID) -> Probe:
-    body = json.dumps({"name": name}).encode()
-    verdict = judge(VIEW, body, JSON)
-    return Probe(verdict.kind, body, JSON, credential, verdict.expected, verdict.name)
+def sent(name: object, *, credential: Credential = Credential.VALID) -> Sent:
+    verdict = judge_body(CONTRACT, json.dumps({"name": name}).encode(), JSON)
+    return Sent(verdict, credential, (SECRET,), "probe")
 
 
 def test_ecma_and_python_whitespace_are_derived_not_copied() -> None:
@@ -48,114 +74,282 @@ def test_ecma_and_python_whitespace_are_derived_not_copied() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("name", "answers"),
     [
-        ("a", Outcome.ACCEPT),
-        ("a" * 100, Outcome.ACCEPT),
-        ("\U0001f511" * 100, Outcome.ACCEPT),
-        (" a ", Outcome.ACCEPT),
-        ("\x85", Outcome.ACCEPT),  # Python's \s matches it, ECMA-262's does not
-        ("\ufeff", Outcome.REJECT),  # and the other way round
-        ("", Outcome.REJECT),
-        ("a" * 101, Outcome.REJECT),
-        (None, Outcome.REJECT),
-        (1, Outcome.REJECT),
+        ("a", {Answer.SUCCESS}),
+        ("a" * 100, {Answer.SUCCESS}),
+        ("\U0001f511" * 100, {Answer.SUCCESS}),
+        (" a ", {Answer.SUCCESS}),
+        ("\x85", {Answer.SUCCESS}),  # Python's \s matches it, ECMA-262's does not
+        ("\ufeff", {Answer.INVALID}),  # and the other way round
+        ("", {Answer.INVALID}),
+        ("a" * 101, {Answer.INVALID}),
+        (None, {Answer.INVALID}),
+        (1, {Answer.INVALID}),
+        ("\ud800", {Answer.SUCCESS, Answer.INVALID}),  # not Unicode: RFC 8259 8.2
     ],
 )
-def test_the_judge_uses_the_contract(name: object, expected: Outcome) -> None:
-    assert probe(name).expected is expected
-
-
-def test_the_judge_on_bodies() -> None:
-    assert judge(VIEW, b'{"name": "\\ud800"}', JSON).expected is Outcome.ACCEPT_OR_REJECT
-    assert judge(VIEW, b'{"name": "a"}', "text/plain").expected is Outcome.REJECT
-    assert judge(VIEW, b'{"name": "a"}', "Application/JSON; charset=utf-8").expected is (
-        Outcome.ACCEPT
-    )
-    assert judge(VIEW, b'{"name": NaN}', JSON).kind == "malformed JSON"
-    assert judge(VIEW, b"[]", JSON).kind == "non-object body"
-
-
-@settings(max_examples=50, deadline=None)
-@given(valid_names(view=VIEW))
-def test_valid_names_are_valid(name: str) -> None:
-    assert probe(name).expected is Outcome.ACCEPT
-
-
-@settings(max_examples=50, deadline=None)
-@given(invalid_names(view=VIEW))
-def test_invalid_names_are_invalid(name: object) -> None:
-    assert probe(name).expected is Outcome.REJECT
-
-
-@settings(max_examples=50, deadline=None)
-@given(malformed_bodies(view=VIEW))
-def test_malformed_bodies_are_never_accepted_outright(body: bytes) -> None:
-    assert judge(VIEW, body, JSON).expected is not Outcome.ACCEPT
-
-
-def test_strategies_reject_bad_arguments() -> None:
-    with pytest.raises(TypeError, match="SpecView"):
-        valid_names(view="spec")  # type: ignore[arg-type]
-
-
-def test_a_conforming_exchange_passes_every_check() -> None:
-    ctx = context()
-    sent = probe("ci key")
-    created = {"name": "ci key", "clientId": "1", "clientSecret": "2"}
-    for check, _ in checks.CHECKS.values():
-        assert check(ctx, Exchange(sent, reply(201, created))) in (True, None)
+def test_the_judge_uses_the_contract(name: object, answers: set[Answer]) -> None:
+    assert sent(name).verdict.answers == answers
 
 
 @pytest.mark.parametrize(
-    ("check", "sent", "received", "summary"),
+    ("body", "content_type", "answers", "cause"),
     [
-        (checks.status_conformance, probe(1), reply(500, {"message": "x"}), "server error 500"),
-        (checks.status_conformance, probe(""), reply(422, {"message": "x"}), "undocumented 422"),
-        (checks.name_acceptance, probe("a b"), reply(400, {"message": "x"}), "inner whitespace"),
-        (checks.name_rejection, probe(" "), reply(201, {}), "whitespace-only name answered 201"),
-        (checks.error_shape, probe(""), reply(400, {"code": "x"}), "Error/required"),
+        (b'{"name": "a"}', "text/plain", {Answer.INVALID}, "another media type (text/plain)"),
+        (b'{"name": "a"}', "Application/JSON; charset=utf-8", {Answer.SUCCESS}, "valid body"),
+        (b'{"name": "a"}', None, {Answer.SUCCESS, Answer.INVALID}, "no Content-Type"),
+        (b'{"name": NaN}', JSON, {Answer.INVALID}, "/name of the wrong type"),
+        (b'{"name": "a", "n": NaN}', JSON, {Answer.SUCCESS, Answer.INVALID}, "NaN"),
+        (b"\xef\xbb\xbf" + b'{"name": "a"}', JSON, {Answer.SUCCESS, Answer.INVALID}, "byte order"),
+        ('{"name": "a"}'.encode("utf-16"), JSON, {Answer.SUCCESS, Answer.INVALID}, "UTF-16"),
+        (b'{"name": "a", "name": "a"}', JSON, {Answer.SUCCESS, Answer.INVALID}, "duplicate"),
+        (b'{"name": " ", "name": " "}', JSON, {Answer.INVALID}, "/name failing its pattern"),
+        (b"[]", JSON, {Answer.INVALID}, "non-object body"),
+        (b'{"": null, "name": "0"}', JSON, {Answer.SUCCESS}, "valid body"),
+        (b"{}", JSON, {Answer.INVALID}, "missing /name"),
+        (b'{"name": "' + b"a" * 101 + b'"}', JSON, {Answer.INVALID}, "/name over maxLength"),
+        (b"[" * 100_000 + b"]" * 100_000, JSON, {Answer.INVALID}, "nesting"),
+    ],
+)
+def test_the_judge_on_bodies(
+    body: bytes, content_type: str | None, answers: set[Answer], cause: str
+) -> None:
+    verdict = judge_body(CONTRACT, body, content_type)
+    assert verdict.answers == answers
+    assert cause in verdict.cause or cause in (verdict.leniency or ""), verdict
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(valid_body_probes(shape=SHAPE))
+def test_valid_bodies_are_valid(probe: Probe) -> None:
+    assert probe.verdict.answers == {Answer.SUCCESS}, probe
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(invalid_body_probes(shape=SHAPE))
+def test_invalid_bodies_are_invalid(probe: Probe) -> None:
+    assert Answer.INVALID in probe.verdict.answers, probe
+
+
+@settings(max_examples=50, deadline=None)
+@given(malformed_bodies(SHAPE))
+def test_malformed_bodies_are_never_accepted_outright(body: bytes) -> None:
+    assert judge_body(CONTRACT, body, JSON).answers != {Answer.SUCCESS}
+
+
+def test_strategies_reject_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="RequestShape"):
+        valid_body_probes(shape="spec")  # type: ignore[arg-type]
+
+
+# -- a judge never throws ----------------------------------------------------------
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"name": "a", "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+bodies = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(lambda v: json.dumps(v).encode("utf-8", "surrogatepass")),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.sampled_from(
+        [
+            b'{"name": "\\ud800", "clientId": "\\udfff", "\\ud800": 1}',
+            b'{"\\ud800": "x", "name": "a"}',
+            _nested(100_000),
+            b"[" * 5000 + b"]" * 5000,
+            b'{"name": "a", "clientSecret": "' + b"x" * 2_000_000 + b'"}',
+            b"\xff\xfe\x00\x00",
+            b"\xef\xbb\xbf",
+            b'{"name": ' + b"9" * 10_000 + b"}",
+        ]
+    ),
+)
+header_names = st.sampled_from([ID.lower(), "content-type", "www-authenticate", "retry-after", "x"])
+headers_ = st.lists(st.tuples(header_names, st.text(max_size=40)), max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    request=bodies,
+    content_type=st.sampled_from([JSON, None, "text/plain", "application/json; charset=x"]),
+    credential=st.sampled_from([*Credential, None]),
+    status=st.integers(100, 599),
+    response_headers=headers_,
+    response=bodies,
+    truncated=st.booleans(),
+)
+def test_every_check_returns_a_verdict_for_any_exchange(
+    request: bytes,
+    content_type: str | None,
+    credential: Credential | None,
+    status: int,
+    response_headers: list[tuple[str, str]],
+    response: bytes,
+    truncated: bool,
+) -> None:
+    verdict = judge_body(CONTRACT, request, content_type)
+    read_json(request)
+    rules_ = rules()
+    for _ in range(2):  # the second time, the run's memory is not empty
+        got = Received(status, tuple(response_headers), response, truncated)
+        for name in CHECKS:
+            result = run_check(name, rules_, Sent(verdict, credential, (SECRET,)), got)
+            assert not isinstance(result, InternalError), result
+            assert result is None or all(isinstance(r, Violation | Note) for r in result)
+
+
+def test_a_check_that_raises_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(CHECKS, "headers", (broken, "broken"))
+    result = run_check("headers", rules(), sent("a"), reply(201, {}))
+    assert isinstance(result, InternalError)
+    assert "KeyError" in result.summary
+
+
+# -- each check names its violation --------------------------------------------------
+
+
+def test_a_conforming_exchange_passes_every_check() -> None:
+    created = {"name": "ci key", "clientId": str(uuid.uuid4()), "clientSecret": "2"}
+    for name in CHECKS:
+        assert run_check(name, rules(), sent("ci key"), reply(201, created)) in ((), None)
+
+
+@pytest.mark.parametrize(
+    ("check", "request_", "received", "summary"),
+    [
+        ("status_conformance", sent(1), reply(500, {"message": "x"}), "server error 500"),
+        ("status_conformance", sent(""), reply(422, {"message": "x"}), "undocumented status 422"),
+        ("acceptance", sent("a b"), reply(400, {"message": "x"}), "valid body answered 400"),
+        ("acceptance", sent("a b"), reply(201, {"name": "ab"}), "name not echoed unchanged"),
+        ("rejection", sent(" "), reply(201, {}), "/name failing its pattern answered 201"),
+        ("rejection", sent("a" * 101), reply(201, {}), "/name over maxLength answered 201"),
         (
-            checks.error_shape,
-            probe(""),
+            "error_shape",
+            sent(""),
+            reply(400, {"code": "x"}),
+            "400 error body fails required at /message",
+        ),
+        (
+            "error_shape",
+            sent(""),
             reply(400, b"bad", **{"content-type": "text/plain"}),
-            "content type text/plain",
+            "400 error body with content type text/plain",
         ),
-        (checks.success_shape, probe("a"), reply(201, {"name": "a"}), "ApiKey/required"),
         (
-            checks.authentication,
-            probe("a", credential=Credential.EMPTY),
+            "success_shape",
+            sent("a"),
+            reply(201, {"name": "a"}),
+            "success body fails required at /clientId",
+        ),
+        (
+            "authentication",
+            sent("a", credential=Credential.EMPTY),
             reply(201, {}),
-            "empty bearer token answered 201",
+            "empty credential answered 201",
         ),
         (
-            checks.authentication,
-            probe("a"),
-            reply(201, {}, echo="Bearer a-secret-token-123"),
-            "token reflected",
+            "authentication",
+            sent("a", credential=Credential.UNKNOWN),
+            reply(403, {"message": "x"}),
+            "never-issued token answered 403",
         ),
-        (checks.headers, probe("a"), reply(201, {}, **{ID.lower(): ""}), "violates its schema"),
+        (
+            "authentication",
+            sent("a"),
+            reply(201, {}, echo=f"Bearer {SECRET}"),
+            "token reflected in the response",
+        ),
+        ("headers", sent("a"), reply(201, {}, **{ID.lower(): ""}), f"{ID} violates its schema"),
     ],
 )
 def test_each_check_names_the_violation(
-    check: checks.Check, sent: Probe, received: Reply, summary: str
+    check: str, request_: Sent, received: Received, summary: str
 ) -> None:
-    with pytest.raises(checks.ContractViolation) as raised:
-        check(context(), Exchange(sent, received))
-    assert all(word in str(raised.value) for word in summary.split()), str(raised.value)
-    assert "the contract documents" in str(raised.value)
+    result = run_check(check, rules(), request_, received)
+    assert isinstance(result, tuple)
+    violations = [r for r in result if isinstance(r, Violation)]
+    assert [v.summary for v in violations] == [summary], result
+
+
+def test_an_invalid_body_may_be_refused_before_or_after_the_credential() -> None:
+    for status in (400, 401):
+        result = run_check(
+            "authentication", rules(), sent("", credential=Credential.NONE), reply(status, {})
+        )
+        assert result == ()
+    result = run_check(
+        "authentication", rules(), sent("a", credential=Credential.NONE), reply(400, {})
+    )
+    assert isinstance(result, tuple)
+    assert result
+
+
+def test_a_lenient_answer_is_a_note() -> None:
+    verdict = judge_body(CONTRACT, b"\xef\xbb\xbf" + b'{"name": "a"}', JSON)
+    result = run_check("rejection", rules(), Sent(verdict), reply(201, {"name": "a"}))
+    assert isinstance(result, tuple)
+    [note] = result
+    assert isinstance(note, Note)
+    assert note.lenient
+    assert note.summary == "lenient: accepts a byte order mark before the JSON text"
+
+
+def test_a_cut_body_is_too_large_to_judge_never_not_json() -> None:
+    cut = Received(400, ((ID.lower(), "x"), ("content-type", JSON)), b'{"message": "', True)
+    result = run_check("error_shape", rules(), sent(""), cut)
+    assert isinstance(result, tuple)
+    [note] = result
+    assert isinstance(note, Note)
+    assert "too large to judge" in note.summary
+
+
+def test_formats_of_success_properties_are_checked() -> None:
+    from apikeys_contract import Contract
+
+    document = json.loads(json.dumps(CONTRACT.document))
+    document["components"]["schemas"]["ApiKey"]["properties"]["clientId"]["format"] = "uuid"
+    contract = Contract.from_document(document)
+    result = run_check(
+        "success_shape",
+        Rules(contract),
+        sent("a"),
+        reply(201, {"name": "a", "clientId": "not-a-uuid", "clientSecret": "s"}),
+    )
+    assert isinstance(result, tuple)
+    assert [v.summary for v in result] == ["success body fails format at /clientId"]
 
 
 def test_uniqueness_is_checked_across_the_run() -> None:
-    ctx = context()
+    rules_ = rules()
     created = {"name": "a", "clientId": "1", "clientSecret": "2"}
     first = reply(201, created, **{ID: "same"})
-    checks.headers(ctx, Exchange(probe("a"), first))
-    checks.success_shape(ctx, Exchange(probe("a"), first))
-    with pytest.raises(checks.ContractViolation, match="repeated"):
-        checks.headers(ctx, Exchange(probe("a"), first))
-    with pytest.raises(checks.ContractViolation, match="clientId repeated"):
-        checks.success_shape(ctx, Exchange(probe("a"), first))
+    run_check("headers", rules_, sent("a"), first)
+    run_check("success_shape", rules_, sent("a"), first)
+    again = run_check("headers", rules_, sent("a"), first)
+    assert isinstance(again, tuple) and again[0].summary == f"{ID} repeated"
+    fresh = run_check("success_shape", rules_, sent("a"), first)
+    assert isinstance(fresh, tuple)
+    assert [v.summary for v in fresh] == ["clientId repeated", "clientSecret repeated"]
+
+
+def test_freshness_is_declared_by_the_contract() -> None:
+    assert CONTRACT.fresh_fields == ("clientId", "clientSecret")
+    assert CONTRACT.echoed_fields == ("name",)
+    assert CONTRACT.secret_fields == ("clientSecret",)
+
+
+# -- curl lines ----------------------------------------------------------------------
 
 
 class Recorder:
@@ -180,20 +374,21 @@ class Recorder:
     [
         b'{"name": "a b"}',
         '{"name": "\u00e9\ufeff\U0001f511"}'.encode(),
-        b"\xff\x00'\"$`!",
+        b"\xff\x00'\"$`!%\\n\\",
         b'{"name": "' + b"a" * 5000 + b'"}',
         b"",
     ],
 )
-def test_curl_lines_reproduce_the_exact_request(body: bytes) -> None:
+def test_curl_lines_reproduce_the_exact_request_in_a_posix_shell(body: bytes) -> None:
     app = Recorder()
     tokens = Tokens("curl-secret-token-1")
-    sent = Probe("k", body, JSON)
+    probe = make_probe(CONTRACT, body, JSON, "k")
     with serve(app) as url:
-        line = curl_command(Transport(url + "/api-keys", tokens, timeout=5), sent)
+        line = curl_command(Transport(url + "/api-keys", tokens, timeout=5), probe)
         assert "curl-secret-token-1" not in line
+        assert "$'" not in line  # bash-only quoting
         subprocess.run(
-            ["bash", "-c", line + " >/dev/null"],
+            ["sh", "-c", line + " >/dev/null"],
             check=True,
             timeout=30,
             env={"APIKEYS_CONFORMANCE_TOKEN": "curl-secret-token-1", "PATH": "/usr/bin:/bin"},
@@ -215,11 +410,9 @@ def test_rate_limit_spaces_requests() -> None:
     app = Recorder()
     with serve(app) as url:
         transport = Transport(url, Tokens("t"), timeout=5, rate_limit=20)
-        import time
-
         started = time.monotonic()
         for _ in range(5):
-            transport.send(Probe("k", b"{}", JSON))
+            transport.send(make_probe(CONTRACT, b"{}", JSON))
         took = time.monotonic() - started
         transport.close()
     assert took >= 4 / 20

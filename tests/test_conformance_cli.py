@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from apikeys_contract import bundled_spec_text
-from conformance import CHECKS, EXIT_CONFORMS, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+from conformance import (
+    CHECKS,
+    EXIT_CONFORMS,
+    EXIT_INTERNAL_ERROR,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    main,
+    run,
+)
 
 from .servers import serve
 from .targets import BROKEN, FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
@@ -64,7 +72,7 @@ def test_a_conforming_target_exits_0_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
-    junit, report = tmp_path / "out" / "junit.xml", tmp_path / "report.json"
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
     defects, check = BROKEN["422-instead-of-400"]
     with serve(create_target(defects)) as url:
         code, out, _ = quiet_run(
@@ -207,4 +215,79 @@ def test_constraints_come_from_the_spec(tmp_path: Path) -> None:
         )
     assert code == EXIT_VIOLATIONS
     summaries = {f["summary"] for f in json.loads(report.read_text())["findings"]}
-    assert "name over 50 code points answered 201" in summaries
+    assert "/name over maxLength answered 201" in summaries
+
+
+def test_report_paths_are_checked_before_the_run(tmp_path: Path) -> None:
+    # No request is sent: the URL refuses connections, and the error names the path.
+    missing = tmp_path / "no-such-dir" / "junit.xml"
+    code, out, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, junit_xml=str(missing))
+    assert code == EXIT_USAGE
+    assert "no-such-dir" in err
+    assert "cannot reach" not in err
+    assert not missing.parent.exists()
+    code, _, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, report_json=str(tmp_path))
+    assert code == EXIT_USAGE
+    assert "is a directory" in err
+
+
+def test_an_internal_error_exits_3_and_still_writes_the_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise ZeroDivisionError("a bug in a check")
+
+    monkeypatch.setitem(CHECKS, "headers", (broken, "broken on purpose"))
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    with serve(create_target(Defects(plain_text_errors=True))) as url:
+        code, out, err = quiet_run(
+            base_url=url,
+            token=VALID_TOKEN,
+            max_examples=3,
+            junit_xml=str(junit),
+            report_json=str(report),
+        )
+    assert code == EXIT_INTERNAL_ERROR, out + err
+    assert "INTERNAL ERRORS" in out
+    assert "ZeroDivisionError" in out
+    assert "error_shape" in {f["check"] for f in json.loads(report.read_text())["findings"]}
+    data = json.loads(report.read_text())
+    assert data["internal_errors"]
+    assert data["conforms"] is False
+    suite = ET.parse(junit).getroot()
+    assert int(suite.get("errors", "0")) >= 1
+    # The other checks ran on every exchange: one broken check silences none of them.
+    assert data["checks"][list(CHECKS).index("error_shape")]["failed"] > 0
+
+
+def test_only_the_selected_checks_run_and_the_rest_are_not_run(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    with serve(create_target(Defects(plain_text_errors=True))) as url:
+        code, out, _ = quiet_run(
+            base_url=url, token=VALID_TOKEN, max_examples=3, checks="headers", junit_xml=str(junit)
+        )
+    assert code == EXIT_CONFORMS, out
+    assert "not run" in out
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["headers"].find("skipped") is None
+    assert cases["error_shape"].find("skipped") is not None
+    code, _, err = quiet_run(base_url=url, token=VALID_TOKEN, checks="nope")
+    assert code == EXIT_USAGE
+    assert "unknown check nope" in err
+
+
+def test_a_base_url_with_the_path_gets_a_hint() -> None:
+    with serve(create_target(Defects())) as url:
+        code, out, _ = quiet_run(base_url=url + "/api-keys", token=VALID_TOKEN, max_examples=2)
+    assert code == EXIT_VIOLATIONS
+    assert "Hint: the first 5 probes all got 404/405" in out
+
+
+def test_the_reproducers_say_which_variables_to_export(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("APIKEYS_CONFORMANCE_TOKEN", raising=False)
+    with serve(create_target(Defects(plain_text_errors=True))) as url:
+        _, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, max_examples=2)
+    assert "export APIKEYS_CONFORMANCE_TOKEN" in out
+    assert VALID_TOKEN not in out

@@ -44,7 +44,7 @@ def test_no_http_answer_exits_2_at_once(behaviour: bad.Behaviour, reason: str) -
     [
         (bad.invalid_json, "400 error body is not JSON"),
         (bad.redirect_loop, "undocumented status 302"),
-        (bad.huge_body, "success body is not JSON"),
+        (bad.huge_body, "success body too large to judge"),
     ],
 )
 def test_wrong_answers_exit_1_with_findings(behaviour: bad.Behaviour, finding: str) -> None:
@@ -62,3 +62,17 @@ def test_a_target_that_stops_answering_ends_the_run() -> None:
     assert "Run aborted: stopped after 3 requests in a row got no HTTP response" in out
     assert "no HTTP response" in out
     assert took < 5
+
+
+def test_a_slow_probe_is_a_finding_and_the_run_goes_on() -> None:
+    from .servers import serve
+    from .targets import Defects, create_target
+
+    with serve(create_target(Defects(slow_over_bytes=5_000))) as url:
+        code, out, err, _ = check(url)
+    assert code == EXIT_VIOLATIONS, out + err
+    assert "status_conformance: no HTTP response" in out
+    assert "no complete response within 0.5 s" in out
+    assert "Run aborted" not in out
+    for phase in ("valid bodies", "invalid bodies", "malformed", "schemathesis"):
+        assert phase in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -47,7 +48,14 @@ class Defects:
     extra_error_fields: bool = False
     error_code: bool = True
     request_id_header: str = CONTRACT.request_id_header
-    only_known_tokens: bool = False
+    only_known_tokens: bool = True
+    trims_before_counting: bool = False
+    unknown_token_echoed: bool = False
+    name_not_echoed: bool = False
+    lenient_json: bool = False  # Python's json.loads on the bytes: BOM, UTF-16, NaN...
+    body_before_auth: bool = False
+    example_without_auth: str | None = None  # 201 with no credentials for this name
+    slow_over_bytes: int | None = None  # bodies larger than this take 1 s to answer
 
 
 class Rejected(Exception):
@@ -73,6 +81,8 @@ def _check_name(name: Any, defects: Defects) -> None:
     name.encode("utf-8")  # a lone surrogate: UnicodeEncodeError, answered 400
     if defects.crash_on_char and defects.crash_on_char in name:
         raise Rejected(500, "internal_error", "unexpected character")
+    if defects.trims_before_counting:
+        name = name.strip()
     length = _length(name, defects.length_unit)
     limit = 100 - 1 if defects.length_off_by_one else 100
     if not 1 <= length <= limit:
@@ -93,7 +103,10 @@ def _reject_constant(name: str) -> Any:
 
 def _parse(raw: bytes, defects: Defects) -> Any:
     try:
-        document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        if defects.lenient_json:
+            document = json.loads(raw)
+        else:
+            document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise Rejected(defects.invalid_status, "malformed_json", "Body is not JSON") from exc
     if not isinstance(document, dict) or "name" not in document:
@@ -111,10 +124,13 @@ def _authenticate(request: Request, defects: Defects) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or (not token and not defects.empty_token_accepted):
         raise Rejected(401, "invalid_token", "Missing bearer token.")
+    if not token:
+        return token  # empty_token_accepted
     if token == EXPIRED_TOKEN or (
         defects.only_known_tokens and token not in (VALID_TOKEN, FORBIDDEN_TOKEN)
     ):
-        raise Rejected(401, "invalid_token", "The access token expired.")
+        shown = f" {token!r}" if defects.unknown_token_echoed else ""
+        raise Rejected(401, "invalid_token", f"The access token{shown} is not valid.")
     if token == FORBIDDEN_TOKEN:
         raise Rejected(defects.forbidden_status, "permission_denied", "Not allowed.")
     return token
@@ -146,16 +162,32 @@ class Target:
         return JSONResponse(body, rejected.status, self._headers(request))
 
     async def create(self, request: Request) -> Response:
+        limit = self.defects.slow_over_bytes
+        if limit is not None and len(await request.body()) > limit:
+            await asyncio.sleep(1)
         try:
-            _authenticate(request, self.defects)
+            if self.defects.example_without_auth is not None and (
+                "authorization" not in request.headers
+                and await request.body()
+                == json.dumps({"name": self.defects.example_without_auth}).encode()
+            ):
+                body = {"name": self.defects.example_without_auth}
+                body["clientId"] = str(uuid.uuid4())
+                body["clientSecret"] = secrets.token_urlsafe(24)
+                return JSONResponse(body, 201, self._headers(request))
+            if not self.defects.body_before_auth:
+                _authenticate(request, self.defects)
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type != CONTRACT.request_media_type:
                 raise Rejected(self.defects.invalid_status, "unsupported_media_type", "JSON only")
             document = _parse(await request.body(), self.defects)
+            if self.defects.body_before_auth:
+                _authenticate(request, self.defects)
         except Rejected as rejected:
             return self.error(request, rejected)
         secret = "s" if self.defects.constant_secret else secrets.token_urlsafe(24)
-        body = {"name": document["name"], "clientId": str(uuid.uuid4()), "clientSecret": secret}
+        name = "static name" if self.defects.name_not_echoed else document["name"]
+        body = {"name": name, "clientId": str(uuid.uuid4()), "clientSecret": secret}
         return JSONResponse(body, self.defects.success_status, self._headers(request))
 
 
@@ -165,18 +197,22 @@ def create_target(defects: Defects | None = None) -> Starlette:
 
 
 BROKEN: dict[str, tuple[Defects, str]] = {
-    "anchored-pattern": (Defects(anchored_pattern=True), "name_acceptance"),
-    "whitespace-names-accepted": (Defects(whitespace_names_accepted=True), "name_rejection"),
-    "python-whitespace": (Defects(python_whitespace=True), "name_acceptance"),
-    "length-in-utf16-units": (Defects(length_unit="utf-16"), "name_acceptance"),
-    "length-in-bytes": (Defects(length_unit="bytes"), "name_acceptance"),
-    "off-by-one-at-100": (Defects(length_off_by_one=True), "name_acceptance"),
+    "anchored-pattern": (Defects(anchored_pattern=True), "acceptance"),
+    "whitespace-names-accepted": (Defects(whitespace_names_accepted=True), "rejection"),
+    "python-whitespace": (Defects(python_whitespace=True), "acceptance"),
+    "length-in-utf16-units": (Defects(length_unit="utf-16"), "acceptance"),
+    "length-in-bytes": (Defects(length_unit="bytes"), "acceptance"),
+    "off-by-one-at-100": (Defects(length_off_by_one=True), "acceptance"),
+    "trims-before-counting": (Defects(trims_before_counting=True), "rejection"),
+    "name-not-echoed": (Defects(name_not_echoed=True), "acceptance"),
     "missing-request-id": (Defects(request_id="missing"), "headers"),
     "constant-request-id": (Defects(request_id="constant"), "headers"),
     "error-without-message": (Defects(error_without_message=True), "error_shape"),
     "plain-text-errors": (Defects(plain_text_errors=True), "error_shape"),
     "422-instead-of-400": (Defects(invalid_status=422), "status_conformance"),
     "empty-token-accepted": (Defects(empty_token_accepted=True), "authentication"),
+    "any-token-accepted": (Defects(only_known_tokens=False), "authentication"),
+    "unknown-token-echoed": (Defects(unknown_token_echoed=True), "authentication"),
     "401-instead-of-403": (Defects(forbidden_status=401), "authentication"),
     "200-instead-of-201": (Defects(success_status=200), "status_conformance"),
     "500-on-non-string-name": (Defects(crash_on_non_string=True), "status_conformance"),
@@ -189,5 +225,6 @@ ODD_BUT_CONFORMING: dict[str, Defects] = {
     "extra-error-fields": Defects(extra_error_fields=True),
     "no-error-code": Defects(error_code=False),
     "upper-case-header-name": Defects(request_id_header=CONTRACT.request_id_header.upper()),
-    "only-known-tokens": Defects(only_known_tokens=True),
+    "lenient-json": Defects(lenient_json=True),
+    "body-checked-before-auth": Defects(body_before_auth=True),
 }
