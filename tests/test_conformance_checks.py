@@ -337,7 +337,8 @@ def test_uniqueness_is_checked_across_the_run() -> None:
     run_check("headers", rules_, sent("a"), first)
     run_check("success_shape", rules_, sent("a"), first)
     again = run_check("headers", rules_, sent("a"), first)
-    assert isinstance(again, tuple) and again[0].summary == f"{ID} repeated"
+    assert isinstance(again, tuple)
+    assert again[0].summary == f"{ID} repeated"
     fresh = run_check("success_shape", rules_, sent("a"), first)
     assert isinstance(fresh, tuple)
     assert [v.summary for v in fresh] == ["clientId repeated", "clientSecret repeated"]

@@ -221,7 +221,7 @@ def test_constraints_come_from_the_spec(tmp_path: Path) -> None:
 def test_report_paths_are_checked_before_the_run(tmp_path: Path) -> None:
     # No request is sent: the URL refuses connections, and the error names the path.
     missing = tmp_path / "no-such-dir" / "junit.xml"
-    code, out, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, junit_xml=str(missing))
+    code, _, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, junit_xml=str(missing))
     assert code == EXIT_USAGE
     assert "no-such-dir" in err
     assert "cannot reach" not in err
