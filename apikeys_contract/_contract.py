@@ -145,9 +145,13 @@ class Contract:
 
 
 def load_contract(path: str | Path | None = None) -> Contract:
-    """Load, validate and compile the spec at ``path`` (the bundled one by default)."""
+    """Load, validate and compile the spec at ``path`` (the bundled one by default).
+    Raises SpecError, with one line saying why, for any unusable spec."""
     document, origin = load_document(path)
-    return Contract.from_document(document, origin)
+    try:
+        return Contract.from_document(document, origin)
+    except RecursionError:
+        raise SpecError(f"{origin} is not a usable contract: its $refs form a cycle") from None
 
 
 def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def parse_spec(text: str, origin: str) -> dict[str, Any]:
         raise SpecError(f"{origin} is not an OpenAPI document (no top-level 'openapi' field)")
     try:
         validate_openapi(document)
+    except RecursionError:
+        raise SpecError(f"{origin} is not a usable contract: its $refs form a cycle") from None
     except OpenAPIValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
         summary = exc.message.splitlines()[0] if exc.message else "invalid"

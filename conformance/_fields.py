@@ -16,6 +16,8 @@ from apikeys_contract import Contract, SpecError, pointer, resolve, schema_probl
 FILLERS = ("a", "A", "0", "x", "z", "-", "_")
 # The longest string tried where a property sets no maxLength.
 DEFAULT_MAX_LENGTH = 256
+# How deep nested objects of the request body are probed.
+MAX_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -113,20 +115,21 @@ class RequestShape:
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:
-        return tuple(self._walk(self.root, (), depth=0))
+        return tuple(self._walk(self.root, (), (id(self.root),)))
 
     def _walk(
-        self, schema: Mapping[str, Any], path: tuple[str, ...], depth: int
+        self, schema: Mapping[str, Any], path: tuple[str, ...], seen: tuple[int, ...]
     ) -> Iterator[Field]:
-        if depth > 4:
-            return
+        """The properties of ``schema``; nested objects too, down to the first repetition
+        of a recursive schema."""
         required = set(schema.get("required") or ())
         for key, raw in (schema.get("properties") or {}).items():
             field_schema, _ = self._deref(raw, "")
             field = Field((*path, str(key)), field_schema, key in required)
             yield field
-            if "object" in field.types and field_schema.get("properties"):
-                yield from self._walk(field_schema, field.path, depth + 1)
+            nested = "object" in field.types and field_schema.get("properties")
+            if nested and id(field_schema) not in seen and len(path) < MAX_DEPTH:
+                yield from self._walk(field_schema, field.path, (*seen, id(field_schema)))
 
     @property
     def strings(self) -> tuple[Field, ...]:

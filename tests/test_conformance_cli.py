@@ -28,6 +28,7 @@ from .targets import BROKEN, FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_targe
 from .targets.misbehaving import refused_url
 
 QUICK = ["--max-examples", "5"]
+REF_CYCLE = Path(__file__).parent / "contracts" / "ref-cycle.yaml"
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -126,6 +127,11 @@ def test_an_unreachable_target_exits_2_with_one_line() -> None:
             "unknown profile",
         ),
         (["--base-url", "http://127.0.0.1:9", "--token", "t", "--timeout", "0"], "positive"),
+        (
+            ["--base-url", "http://127.0.0.1:9", "--token", "t", "--spec", str(REF_CYCLE)],
+            "$refs form a cycle",
+        ),
+        (["--base-url", "http://127.0.0.1:9", "--token", "t", "--checks", "x"], "unknown check"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(

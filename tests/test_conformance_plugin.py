@@ -104,3 +104,43 @@ def test_the_public_api_is_pinned() -> None:
         "status_conformance",
         "success_shape",
     ]
+
+
+class Recorder:
+    """A conforming target that also records every request body it receives."""
+
+    def __init__(self) -> None:
+        self.app = create_target(Defects())
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+        chunks: list[bytes] = []
+
+        async def recording_receive():  # type: ignore[no-untyped-def]
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            return message
+
+        await self.app(scope, recording_receive, send)
+        self.bodies.append(b"".join(chunks))
+
+
+def test_the_cli_and_the_plugin_send_the_same_requests_for_a_seed(tmp_path: Path) -> None:
+    recorder = Recorder()
+    with serve(recorder) as url:
+        env = {**os.environ, "APIKEYS_CONFORMANCE_TOKEN": VALID_TOKEN}
+        args = ["--base-url", url, "--seed", "7", "--max-examples", "5", "--quiet"]
+        subprocess.run(
+            [sys.executable, "-m", "conformance", *args],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+        )
+        from_cli = list(recorder.bodies)
+        recorder.bodies.clear()
+        pytest_run(url, tmp_path, "--conformance-seed=7")
+        from_plugin = list(recorder.bodies)
+    assert len(from_cli) > 100
+    assert from_cli == from_plugin

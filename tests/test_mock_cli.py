@@ -180,3 +180,11 @@ def test_unparseable_http_gets_the_error_shape(raw: bytes) -> None:
     assert b"x-request-id: " in head
     assert json.loads(body)["code"] == "malformed_http"
     assert "Traceback" not in mock.output
+
+
+def test_a_ref_cycle_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    cycle = Path(__file__).parent / "contracts" / "ref-cycle.yaml"
+    assert _cli.main(["--spec", str(cycle), "--port", "0"]) == _cli.EXIT_STARTUP_FAILED
+    err = capsys.readouterr().err
+    assert "$refs form a cycle" in err
+    assert err.count("\n") == 1
