@@ -67,6 +67,15 @@ class Finding:
     def message(self) -> str:
         return f"{self.summary}: received {self.received}; the contract documents {self.documented}"
 
+    @property
+    def common_traits(self) -> tuple[str, ...]:
+        """What every probe that showed this finding had in common: its likely cause."""
+        kinds = [set(kind.split(", ")) for kind in self.seen_with]
+        if len(kinds) < 2:
+            return ()
+        shared = set.intersection(*kinds)
+        return tuple(t for t in next(iter(self.seen_with)).split(", ") if t in shared)
+
 
 @dataclass
 class Note:

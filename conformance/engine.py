@@ -119,7 +119,7 @@ class Engine:
         # Which example a finding shows: fixed boundary probes first (they are minimal by
         # construction), then examples Hypothesis shrank, then raw generated ones; smaller wins.
         self._rank = BOUNDARY
-        self._example_rank: dict[Key, tuple[int, int]] = {}
+        self._example_rank: dict[Key, tuple[int, int, int]] = {}
         self._failures_in_a_row = 0
         self._phases: dict[str, int] = {}
         self._first_statuses: list[int | None] = []
@@ -404,7 +404,8 @@ class Engine:
     ) -> Key:
         key = (check, self._mask(violation.summary))
         found = self._findings.get(key)
-        rank = (self._rank, probe.size)
+        # The clearest example wins: fewest traits, then fewest bytes.
+        rank = (self._rank, probe.kind.count(", "), probe.size)
         if found is not None:
             found.occurrences += 1
             found.seen_with[self._mask(probe.kind)] += 1

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from ._model import CheckState, Event, Finding, PhaseFinished, PhaseStarted, ProbeSent, Report
 
 FORMAT_VERSION = 2
+# Checks whose findings are told apart by what the probe held (its traits).
+TRAIT_CHECKS = ("acceptance", "rejection")
 WIDTH = 60
 PHASE_COLUMN = 15
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -74,8 +76,11 @@ def _finding_lines(number: int, finding: Finding) -> list[str]:
         f"    example:   {example.kind}{answered} (seen {finding.occurrences} time"
         f"{'s' if finding.occurrences != 1 else ''})",
     ]
+    common = finding.common_traits
+    if common:
+        lines.append(f"    common to all {finding.occurrences}: {', '.join(common)}")
     seen = _seen_with(finding)
-    if seen:
+    if seen and finding.check in TRAIT_CHECKS:
         lines.append(f"    seen with: {seen}")
     lines.append(f"    reproduce: {example.curl}")
     return lines
@@ -184,6 +189,7 @@ def report_data(report: Report) -> dict[str, Any]:
         check["state"] = summary.state.value
     for finding, found in zip(data["findings"], report.findings, strict=True):
         finding["seen_with"] = dict(found.seen_with.most_common())
+        finding["common_traits"] = list(found.common_traits)
         finding["message"] = (
             f"{finding['summary']}: received {finding['received']}; "
             f"the contract documents {finding['documented']}"

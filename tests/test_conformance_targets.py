@@ -125,3 +125,18 @@ def test_the_fuzzer_finds_and_shrinks_what_no_boundary_probe_tries() -> None:
     [finding] = report.findings_for("status_conformance")
     assert finding.summary == "server error 500"
     assert """--data-binary '{"name": "~"}'""" in finding.example.curl
+
+
+def test_one_defect_is_one_finding_that_names_its_cause() -> None:
+    with serve(create_target(Defects(rejects_extra_properties=True))) as url:
+        report = check(url)
+    [finding] = report.findings
+    assert finding.summary == "valid body answered 400"
+    assert "extra property" in finding.example.kind
+    assert "extra property" in finding.received  # the lines describe the example shown
+    lengths = create_target(Defects(length_unit="utf-16"))
+    with serve(lengths) as url:
+        report = check(url)
+    [finding] = report.findings
+    assert finding.common_traits == ("/name: 100 code points", "astral characters")
+    assert finding.example.kind == "/name: 100 code points, astral characters"

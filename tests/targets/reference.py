@@ -55,6 +55,7 @@ class Defects:
     lenient_json: bool = False  # Python's json.loads on the bytes: BOM, UTF-16, NaN...
     body_before_auth: bool = False
     example_without_auth: str | None = None  # 201 with no credentials for this name
+    rejects_extra_properties: bool = False
     slow_over_bytes: int | None = None  # bodies larger than this take 1 s to answer
 
 
@@ -111,6 +112,8 @@ def _parse(raw: bytes, defects: Defects) -> Any:
         raise Rejected(defects.invalid_status, "malformed_json", "Body is not JSON") from exc
     if not isinstance(document, dict) or "name" not in document:
         raise Rejected(defects.invalid_status, "invalid_request", "name is required")
+    if defects.rejects_extra_properties and set(document) != {"name"}:
+        raise Rejected(defects.invalid_status, "invalid_request", "unexpected property")
     try:
         _check_name(document["name"], defects)
     except UnicodeEncodeError as exc:
@@ -205,6 +208,7 @@ BROKEN: dict[str, tuple[Defects, str]] = {
     "off-by-one-at-100": (Defects(length_off_by_one=True), "acceptance"),
     "trims-before-counting": (Defects(trims_before_counting=True), "rejection"),
     "name-not-echoed": (Defects(name_not_echoed=True), "acceptance"),
+    "rejects-extra-properties": (Defects(rejects_extra_properties=True), "acceptance"),
     "missing-request-id": (Defects(request_id="missing"), "headers"),
     "constant-request-id": (Defects(request_id="constant"), "headers"),
     "error-without-message": (Defects(error_without_message=True), "error_shape"),
