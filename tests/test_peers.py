@@ -197,6 +197,50 @@ def test_every_defect_switch_is_tested() -> None:
     assert all(len(names) >= 3 for names in declared.values())
 
 
+# One request per defect that shows it, asked of the peer directly: proves each switch
+# really breaks the peer (and the conforming peer does not), whatever the harness says.
+def _post(client: httpx.Client, body: object, token: str | None = VALID) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.post("/api-keys", content=json.dumps(body).encode(), headers=headers)
+
+
+def _secrets_repeat(client: httpx.Client) -> bool:
+    first, second = (_post(client, {"name": "a"}).json() for _ in range(2))
+    return bool(first["clientSecret"] == second["clientSecret"])
+
+
+Witness = Callable[[httpx.Client], bool]
+WITNESSES: dict[tuple[str, str], Witness] = {
+    ("stdlib", "strip-length"): lambda c: _post(c, {"name": "a" * 100 + " "}).status_code == 201,
+    ("stdlib", "python-whitespace"): lambda c: _post(c, {"name": "\x1c"}).status_code == 400,
+    ("stdlib", "no-type-check"): lambda c: _post(c, {"name": 5}).status_code == 500,
+    ("fastapi", "default-422"): lambda c: _post(c, {"name": ""}).status_code == 422,
+    ("fastapi", "no-token-check"): lambda c: _post(c, {"name": "a"}, UNKNOWN).status_code == 201,
+    ("fastapi", "echo-token"): lambda c: UNKNOWN in _post(c, {"name": "a"}, UNKNOWN).text,
+    ("fastapi", "detail-errors"): lambda c: "message" not in _post(c, {}, None).json(),
+    ("node", "utf16-length"): lambda c: _post(c, {"name": "\U0001f511" * 100}).status_code == 400,
+    ("node", "no-request-id-on-errors"): lambda c: "x-request-id" not in _post(c, {}).headers,
+    ("node", "constant-secret"): _secrets_repeat,
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.defect], ids=lambda c: c.id)
+def test_defect_switch_breaks_the_peer(case: Case) -> None:
+    assert case.defect is not None
+    witness = WITNESSES[case.stack, case.defect]
+    with started(case) as peer, httpx.Client(base_url=peer.url, timeout=10) as client:
+        assert witness(client), f"{case.id} does not show its defect"
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_conforming_peer_shows_no_defect(stack: str) -> None:
+    with started(Case(stack)) as peer, httpx.Client(base_url=peer.url, timeout=10) as client:
+        shown = [d for (s, d), witness in WITNESSES.items() if s == stack and witness(client)]
+    assert shown == []
+
+
 # What the peers accept where the contract leaves a choice: the harness must not blame them.
 UTF16_BODY = json.dumps({"name": "utf-16"}).encode("utf-16")
 LENIENT: dict[str, list[tuple[bytes, str]]] = {
@@ -205,19 +249,29 @@ LENIENT: dict[str, list[tuple[bytes, str]]] = {
         (UTF16_BODY, "utf-16"),
         (json.dumps({"name": "utf-32"}).encode("utf-32"), "utf-32"),
         (b'{"name": "first", "name": "last"}', "last"),
+        (b'{"name": "nan", "other": NaN}', "nan"),
         (b'{"name": "\\ud800"}', "\ud800"),
     ],
-    "fastapi": [(b'\xef\xbb\xbf{"name": "bom"}', "bom"), (UTF16_BODY, "utf-16")],
+    "fastapi": [
+        (b'\xef\xbb\xbf{"name": "bom"}', "bom"),
+        (UTF16_BODY, "utf-16"),
+        (b'{"name": "nan", "other": NaN}', "nan"),
+        (b'{"name": "first", "name": "last"}', "last"),
+    ],
     "node": [
+        (b'\xef\xbb\xbf{"name": "bom"}', "bom"),
         (b'{"name": "first", "name": "last"}', "last"),
         (b'{"name": "\\ud800"}', "\ud800"),
     ],
 }
+# Parses a body sent without any Content-Type (the others answer 400).
+UNTYPED_ACCEPTED = {"node"}
 
 
 @pytest.mark.parametrize("stack", sorted(LENIENT))
 def test_peer_is_lenient_where_the_contract_leaves_a_choice(stack: str) -> None:
-    headers = {"Authorization": f"Bearer {VALID}", "Content-Type": "application/json"}
+    auth = {"Authorization": f"Bearer {VALID}"}
+    headers = {**auth, "Content-Type": "application/json"}
     with started(Case(stack)) as peer, httpx.Client(base_url=peer.url, timeout=10) as client:
         for body, name in LENIENT[stack]:
             response = client.post("/api-keys", content=body, headers=headers)
@@ -225,6 +279,8 @@ def test_peer_is_lenient_where_the_contract_leaves_a_choice(stack: str) -> None:
             assert json.loads(response.content)["name"] == name
             if name == "\ud800":  # echoed as an escape: the body is still valid UTF-8
                 assert b'"\\ud800"' in response.content
+        untyped = client.post("/api-keys", content=b'{"name": "untyped"}', headers=auth)
+        assert untyped.status_code == (201 if stack in UNTYPED_ACCEPTED else 400), untyped.text
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@
 // JSON.parse / JSON.stringify, crypto.randomUUID() and crypto.randomBytes(). Lengths are
 // counted in code points ([...name].length; name.length counts UTF-16 units) and /\S/ is
 // ECMA-262's, as the contract says. Like most Node services it is lenient where the
-// contract leaves a choice: a body without Content-Type is parsed as JSON, duplicate keys
-// keep the last value, and a lone surrogate escape ("\ud800") is accepted and echoed back
-// (JSON.stringify escapes it).
+// contract leaves a choice: a body without Content-Type is parsed as JSON, a UTF-8 byte
+// order mark is skipped, duplicate keys keep the last value, and a lone surrogate escape
+// ("\ud800") is accepted and echoed back (JSON.stringify escapes it).
 "use strict";
 
 const crypto = require("node:crypto");
@@ -16,6 +16,9 @@ const { parseArgs } = require("node:util");
 
 const MAX_LENGTH = 100;
 const MAX_BODY_BYTES = 1024 * 1024 * 8;
+// Invalid UTF-8 is an error (Buffer#toString would put U+FFFD in the name); a leading
+// byte order mark is dropped, as TextDecoder does by default.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const DEFECTS = {
   "utf16-length": "counts the name's length with name.length (UTF-16 units)",
@@ -75,9 +78,9 @@ function parse(body, contentType) {
     throw new ApiError(400, "unsupported_media_type", "Content-Type must be application/json.");
   }
   try {
-    return JSON.parse(body.toString("utf8"));
-  } catch (error) {
-    throw new ApiError(400, "malformed_json", `Request body is not valid JSON: ${error.name}`);
+    return JSON.parse(UTF8.decode(body));
+  } catch {
+    throw new ApiError(400, "malformed_json", "Request body is not valid UTF-8 JSON.");
   }
 }
 
