@@ -181,6 +181,8 @@ def test_defect_is_caught_by_its_check(case: Case) -> None:
     unrelated = fired - {case.caught_by} - case.collateral
     assert not unrelated, describe(report)
     assert report.aborted is None, report.aborted
+    failing = {summary.name for summary in report.checks if not summary.ok}
+    assert failing == fired, report.checks  # the summary table agrees with the findings
 
 
 def test_every_defect_switch_is_tested() -> None:
