@@ -6,7 +6,8 @@ The body is a pydantic model (``Field(min_length=1, max_length=100)``: pydantic 
 points). The contract's ``\\S+`` is ECMA-262, which neither pydantic's default regex engine
 (Rust's ``regex`` crate) nor Python's ``re`` follows for U+FEFF and U+001C..U+001F, so a
 validator checks it against ECMA-262's whitespace set. Validation errors are answered 400
-(not FastAPI's default 422) in the contract's Error shape, a middleware adds X-Request-Id,
+(not FastAPI's default 422) in the contract's Error shape, a dependency refuses the
+``application/*+json`` bodies FastAPI would parse, a middleware adds X-Request-Id,
 and an ``HTTPBearer`` dependency answers 401 or 403.
 
 Starlette's ``Request.json()`` is ``json.loads`` on the raw bytes, so the leniencies of the
@@ -26,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import uvicorn
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -37,6 +38,8 @@ ECMA_WHITESPACE = frozenset(
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+
+JSON = "application/json"
 
 DEFECTS = {
     "default-422": "FastAPI's own validation error handler: 422 {'detail': [...]}",
@@ -119,7 +122,12 @@ def create_app(tokens: set[str], forbidden: set[str], defects: set[str]) -> Fast
             raise HTTPException(401, f"Unknown access token{shown}.")
         return token
 
-    @app.post("/api-keys", status_code=201)
+    def json_only(content_type: Annotated[str | None, Header()] = None) -> None:
+        # FastAPI also parses application/*+json bodies; the contract takes JSON only.
+        if content_type is not None and content_type.split(";")[0].strip().lower() != JSON:
+            raise HTTPException(400, "Content-Type must be application/json.")
+
+    @app.post("/api-keys", status_code=201, dependencies=[Depends(json_only)])
     def create_api_key(
         body: CreateApiKey, token: Annotated[str, Depends(authorized)]
     ) -> dict[str, str]:
