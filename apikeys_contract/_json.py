@@ -185,12 +185,30 @@ def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
+def _number(digits: str) -> int | float:
+    # JavaScript reads any number as a double: 10,000 digits are Infinity, not an error.
+    return int(digits) if len(digits) < 4000 else float(digits)
+
+
+def _collapse(match: re.Match[bytes]) -> bytes:
+    opened, closed = match.group(1), match.group(2)
+    return b"[]" if len(opened) == len(closed) else match.group(0)
+
+
+# Empty arrays nested deeper than Python's parser goes: a parser without a depth limit
+# (V8's) reads them, and what the schema says of them does not depend on their depth.
+_DEEP_ARRAYS = re.compile(rb"(\[{64,})(\]{64,})")
+
+
 def lenient_documents(body: bytes) -> tuple[Any, ...]:
     """What lenient parsers make of ``body``: none, one, or two documents (duplicate keys:
-    the last one wins in Python and JavaScript, the first in some other parsers)."""
+    the last one wins in Python and JavaScript, the first in some other parsers). Numbers
+    beyond what Python reads become floats, as in JavaScript, and very deep empty arrays
+    are read as ``[]``."""
     try:
-        last = json.loads(body)
-        first = json.loads(body, object_pairs_hook=_first_wins)
+        shallow = _DEEP_ARRAYS.sub(_collapse, body) if b"[" * 64 in body else body
+        last = json.loads(shallow, parse_int=_number)
+        first = json.loads(shallow, parse_int=_number, object_pairs_hook=_first_wins)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return ()
     except Exception:

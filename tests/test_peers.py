@@ -4,9 +4,6 @@ Each peer in tests/peers/ runs as a real process on a free loopback port: Python
 library, FastAPI + pydantic, Node.js's http module, and Stoplight Prism serving the
 contract. A conforming peer must pass with zero findings; a defect switched on must be
 caught by the check named for it, and no check unrelated to that defect may fire.
-
-Tests marked ``xfail(reason="harness issue 8: ...")`` fail against the harness as it is
-today for the reason given (the rewrite for issue 8 removes the marks).
 """
 
 from __future__ import annotations
@@ -34,21 +31,6 @@ VALID = "peer-valid-token-0001"
 FORBIDDEN = "peer-readonly-token-0002"
 UNKNOWN = "peer-never-issued-token-0003"
 EXAMPLES = 15  # per fuzzing phase: one harness run per (peer, defect) stays a few seconds
-
-# Why today's harness gets these wrong; each is one bug issue 8 describes.
-SURROGATE_CRASH = (
-    "harness issue 8: crashes with UnicodeEncodeError in success_shape on a conforming "
-    "echo of a lone surrogate"
-)
-NO_PADDED_OVERLONG_PROBE = (
-    "harness issue 8: no probe is over the length limit and padded with whitespace"
-)
-MISSING_CONTENT_TYPE = (
-    "harness issue 8: a JSON body parsed without Content-Type is reported as "
-    "'wrong content type answered 201'"
-)
-NO_NOTES = "harness issue 8: a Report has no notes for the answers the contract leaves open"
-NODE_TODAY = f"{SURROGATE_CRASH}; {MISSING_CONTENT_TYPE}"
 
 # Accept {"name": "\\ud800"} and echo it: the harness's lone-surrogate probe is a note.
 ECHOES_LONE_SURROGATES = {"stdlib", "node"}
@@ -94,7 +76,6 @@ class Case:
     # Other checks that see the same defect from their side (a 500 for invalid input is
     # also not a 400; an invalid name accepted is also echoed in an invalid 201 body).
     collateral: frozenset[str] = field(default_factory=frozenset)
-    today: str | None = None
 
     @property
     def id(self) -> str:
@@ -102,43 +83,39 @@ class Case:
 
 
 CASES = [
-    Case("stdlib", today=f"{SURROGATE_CRASH}; {NO_NOTES}"),
+    Case("stdlib"),
     Case(
         "stdlib",
         "strip-length",
-        "name_rejection",
+        "rejection",
         frozenset({"success_shape"}),
-        today=f"{SURROGATE_CRASH}; {NO_PADDED_OVERLONG_PROBE}",
     ),
     Case(
         "stdlib",
         "python-whitespace",
-        "name_acceptance",
-        frozenset({"name_rejection", "success_shape"}),
-        today=SURROGATE_CRASH,
+        "acceptance",
+        frozenset({"rejection", "success_shape"}),
     ),
     Case(
         "stdlib",
         "no-type-check",
         "status_conformance",
-        frozenset({"name_rejection"}),
-        today=SURROGATE_CRASH,
+        frozenset({"rejection"}),
     ),
     Case("fastapi"),
-    Case("fastapi", "default-422", "status_conformance", frozenset({"name_rejection"})),
+    Case("fastapi", "default-422", "status_conformance", frozenset({"rejection"})),
     Case("fastapi", "no-token-check", "authentication"),
     Case("fastapi", "echo-token", "authentication"),
     Case("fastapi", "detail-errors", "error_shape"),
-    Case("node", today=f"{NODE_TODAY}; {NO_NOTES}"),
-    Case("node", "utf16-length", "name_acceptance", today=NODE_TODAY),
-    Case("node", "no-request-id-on-errors", "headers", today=NODE_TODAY),
-    Case("node", "constant-secret", "success_shape", today=NODE_TODAY),
+    Case("node"),
+    Case("node", "utf16-length", "acceptance"),
+    Case("node", "no-request-id-on-errors", "headers"),
+    Case("node", "constant-secret", "success_shape"),
 ]
 
 
 def _param(case: Case) -> object:
-    marks = [pytest.mark.xfail(reason=case.today, strict=False)] if case.today else []
-    return pytest.param(case, id=case.id, marks=marks)
+    return pytest.param(case, id=case.id)
 
 
 def harness(url: str) -> Report:
@@ -354,7 +331,7 @@ PRISM_DEFECTS: dict[str, Callable[[Finding], bool]] = {
     # The header's example value on every response; none on Prism's own 400 and 500.
     "headers": lambda f: "x-request-id" in f.message.lower(),
     # The static 201 example: another name, the same clientId and clientSecret each time.
-    "name_acceptance": lambda f: f.example.status == 201,
+    "acceptance": lambda f: f.example.status == 201,
     "success_shape": lambda f: f.example.status == 201,
     # Any bearer token creates keys.
     "authentication": lambda f: f.example.status == 201,
@@ -365,7 +342,7 @@ PRISM_DEFECTS: dict[str, Callable[[Finding], bool]] = {
     # A 500 for JSON nested 100,000 levels deep.
     "status_conformance": lambda f: f.example.status == 500,
     # That 500; and a 201 for bodies in invalid UTF-8 or sent as application/*+json.
-    "name_rejection": lambda f: f.example.status in (201, 500),
+    "rejection": lambda f: f.example.status in (201, 500),
 }
 
 
@@ -381,9 +358,9 @@ def test_harness_reports_prisms_real_defects_and_nothing_else(prism: Peer) -> No
     unexplained = [f for f in report.findings if not _prism_defect(f)]
     assert unexplained == [], describe(report)
     fired = {f.check for f in report.findings}
-    assert {"headers", "name_acceptance", "authentication"} <= fired, describe(report)
+    assert {"headers", "acceptance", "authentication"} <= fired, describe(report)
     denied = " ".join(
         f.example.kind + " " + f.message for f in report.findings_for("authentication")
     )
-    assert "forbidden" in denied.lower(), describe(report)
-    assert "unknown" in denied.lower(), describe(report)
+    assert "without permission" in denied.lower(), describe(report)
+    assert "never-issued" in denied.lower(), describe(report)
