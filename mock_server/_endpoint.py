@@ -16,7 +16,7 @@ from ._deadline import DeadlineExceeded, Deadlines
 from ._errors import JSON, ApiError, send_error, send_json
 from ._headers import RequestHeaders
 from ._prefer import Forced, forced_response
-from ._responses import SuccessPlan, forced_error, preference_applied
+from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
 from ._settings import Settings
 from ._tokens import Authenticator
 from ._validation import (
@@ -43,6 +43,9 @@ class Endpoint:
         }
         self.deadlines = Deadlines(settings.body_timeout_s)
         self.auth = Authenticator(contract, settings.tokens)
+        # Headers the contract requires on each status, beyond the request id.
+        self.status_headers = status_headers(contract)
+        self.success_headers = self.status_headers[self.plan.status] or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -50,6 +53,9 @@ class Endpoint:
                 scope, RequestHeaders.from_scope(scope), receive
             )
         except ApiError as error:
+            required = self.status_headers.get(error.status)
+            if required:
+                error.headers = {**required, **error.headers}
             await send_error(send, error, self.error_media_types.get(error.status, JSON))
             return
         await send_json(send, status, body, media_type=self.media_type, headers=extra)
@@ -62,11 +68,12 @@ class Endpoint:
             forced = forced_response(self.contract, headers.prefer)
             if forced is not None:
                 body = await self.forced(headers, receive, forced)
-                return forced.status, body, preference_applied(forced)
+                extra = {**self.status_headers[forced.status], **preference_applied(forced)}
+                return forced.status, body, extra
             if self.auth.active:
                 self.auth.check(scope, headers.authorization)
             document = await self.document(headers, receive)
-            return self.plan.status, self.plan.body(document), None
+            return self.plan.status, self.plan.body(document), self.success_headers
         except ApiError:
             raise
         except Exception as exc:
