@@ -121,7 +121,8 @@ class Planner:
             schema, at = self.schema(schema_pointer)
             check = self.validator(at)
         except Exception as exc:
-            return NoValue(where, f"unusable schema ({exc})")
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return NoValue(where, f"unusable schema ({first})")
         if schema is False:
             return NoValue(where, "the schema is false")
         if not isinstance(schema, Mapping):

@@ -45,6 +45,8 @@ class Endpoint:
         self.auth = Authenticator(contract, settings.tokens)
         # Headers the contract requires on each status, beyond the request id.
         self.status_headers = status_headers(contract)
+        if 401 in self.status_headers:  # every 401, forced ones too, names the scheme
+            self.status_headers[401].update(self.auth.challenge)
         self.success_headers = self.status_headers[self.plan.status] or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -140,7 +140,9 @@ def _steps(
             always = same and name in request_required
             if isinstance(plan, NoValue) and name in required and not always:
                 raise SpecError(f"{where}: {plan.message()}")
-            fallback = plan.produce if isinstance(plan, ValuePlan) else None
+            # A property the request left out is left out, unless the response requires it.
+            needed = isinstance(plan, ValuePlan) and name in required
+            fallback = plan.produce if isinstance(plan, ValuePlan) and needed else None
             steps.append((name, _echo(name, None if always else fallback, check)))
         elif isinstance(plan, ValuePlan):
             steps.append((name, _generated(plan.produce)))
