@@ -3,8 +3,9 @@ and the rules both tools apply to it.
 
 Both the mock server and the conformance suite read the endpoint from here; neither copies
 a constraint, status or header name into Python. Each rule of the contract (strict JSON,
-media types, JSON Pointers, what a request calls for, which values are fresh) lives here
-once, as plain functions that never raise. This package imports no Hypothesis, httpx or
+media types, JSON Pointers, what a request calls for, which values are fresh, the
+security schemes and credentials, the values a schema accepts) lives here once, as plain
+functions that never raise. This package imports no Hypothesis, httpx or
 Starlette.
 """
 
@@ -26,6 +27,7 @@ from ._security import (
     SchemeReading,
     Security,
     SecurityReading,
+    bearer_token,
     parse_security,
     present_credential,
     present_requirement,
@@ -35,11 +37,13 @@ from ._security import (
     read_credentials,
 )
 from ._text import ecma_whitespace, is_ecma_space, regex_disagreements
+from ._values import MOCK_VALUES, NoValue, Planner, ValuePlan, header_text, plan_value
 from .errors import SpecError
 
 __all__ = [
     "LENIENT",
     "LENIENT_MEDIA",
+    "MOCK_VALUES",
     "NO_DOCUMENT",
     "Answer",
     "BodyVerdict",
@@ -49,6 +53,8 @@ __all__ = [
     "JsonReading",
     "Location",
     "MediaMatch",
+    "NoValue",
+    "Planner",
     "Presentation",
     "Problem",
     "Requirement",
@@ -60,16 +66,20 @@ __all__ = [
     "Security",
     "SecurityReading",
     "SpecError",
+    "ValuePlan",
     "base_media_type",
+    "bearer_token",
     "bundled_spec_text",
     "describe",
     "ecma_whitespace",
+    "header_text",
     "is_ecma_space",
     "judge_body",
     "lenient_documents",
     "load_contract",
     "match_media_type",
     "parse_security",
+    "plan_value",
     "pointer",
     "present_credential",
     "present_requirement",

@@ -14,8 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apikeys_contract import Contract, SpecError, pointer, schema_problems
-from apikeys_contract._values import NoValue, Planner, ValuePlan, header_text
+from apikeys_contract import (
+    Contract,
+    NoValue,
+    Planner,
+    SpecError,
+    ValuePlan,
+    header_text,
+    pointer,
+    schema_problems,
+)
 
 from ._errors import ApiError
 from ._prefer import Forced

@@ -20,10 +20,11 @@ from starlette.types import Scope
 
 from apikeys_contract import (
     Contract,
+    CredentialState,
     Location,
     SchemeKind,
     SpecError,
-    read_bearer,
+    bearer_token,
     read_credentials,
 )
 
@@ -188,10 +189,11 @@ class Authenticator:
     def check(self, scope: Scope, authorization: list[str]) -> None:
         """Return if the request may create keys; raise ApiError(401 or 403) otherwise."""
         if self.bearer_only:
-            reading = read_bearer(self.security.schemes[0], authorization)
-            if reading.token is None:
-                raise self.unauthorized(reading.message)
-            self.judge(((reading.scheme.noun, reading.token),))
+            state, text = bearer_token(authorization)
+            if state is not CredentialState.SATISFIED:
+                raise self.unauthorized(text)
+            if self.policy.verdict(text) is not Verdict.ALLOWED:
+                self.judge((("access token", text),))
             return
         security = read_credentials(
             self.security,

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from apikeys_contract._values import NoValue, ValuePlan, header_text, plan_value
+from apikeys_contract import NoValue, ValuePlan, header_text, plan_value
 
 
 def plan(schema: Any, **extra: Any) -> ValuePlan | NoValue:

@@ -21,11 +21,12 @@ from apikeys_contract import (
     Contract,
     Presentation,
     SpecError,
+    ValuePlan,
     load_contract,
+    plan_value,
     present_credential,
     present_requirement,
 )
-from apikeys_contract._values import ValuePlan, plan_value
 from mock_server import Settings, TokenPolicy, create_app
 
 from .openapi_oracle import assert_conforms
