@@ -20,54 +20,29 @@ says where. Nothing here raises.
 
 from __future__ import annotations
 
-import math
-import random
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
-import rstr
 
 from ._ids import uuid4
 from ._pointers import pointer, resolve
+from ._scalars import (
+    FORMAT_SAMPLES,
+    Produce,
+    fresh,
+    now,
+    numbers,
+    schema_examples,
+    strings,
+    types,
+)
 
-Produce = Callable[[], Any]
 MOCK_VALUES = ("echo", "uuid", "secret", "now", "example")
 SAMPLES = 8  # values a fresh plan must produce validly at start-up
 MAX_DEPTH = 16
-
-# One valid sample for each common format (JSON Schema 2020-12 and OpenAPI's registry).
-FORMAT_SAMPLES: Mapping[str, Any] = {
-    "duration": "P1D",
-    "email": "user@example.com",
-    "idn-email": "user@example.com",
-    "hostname": "example.com",
-    "idn-hostname": "example.com",
-    "ipv4": "192.0.2.1",
-    "ipv6": "2001:db8::1",
-    "uri": "https://example.com/",
-    "uri-reference": "https://example.com/",
-    "iri": "https://example.com/",
-    "iri-reference": "https://example.com/",
-    "uri-template": "https://example.com/{id}",
-    "json-pointer": "/name",
-    "relative-json-pointer": "0",
-    "regex": "^[a-z]+$",
-    "byte": "c2VjcmV0",
-    "password": "password",
-}
-
-
-def _now(format_: str | None, *, precise: bool = False) -> Produce:
-    timespec = "microseconds" if precise else "seconds"
-    if format_ == "date":
-        return lambda: datetime.now(UTC).date().isoformat()
-    if format_ == "time":
-        return lambda: datetime.now(UTC).time().isoformat(timespec=timespec) + "Z"
-    return lambda: datetime.now(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -150,7 +125,8 @@ class Planner:
                 return plan
             return NoValue(where, f"x-mock: {mock} gives values the schema refuses")
         if schema.get("x-unique") is True:
-            for plan in _fresh(schema, check):
+            for how, make in fresh(schema, check.is_valid):
+                plan = ValuePlan(how, make, fresh=True)
                 if _proven(plan, check):
                     return plan
             return NoValue(where, "x-unique: true, but no new value fits the schema")
@@ -169,9 +145,9 @@ class Planner:
             case "secret":
                 return ValuePlan("x-mock: secret", lambda: secrets.token_urlsafe(32), fresh=True)
             case "now":
-                return ValuePlan("x-mock: now", _now(format_))
+                return ValuePlan("x-mock: now", now(format_))
             case "example":
-                found = _schema_examples(schema)
+                found = schema_examples(schema)
                 if found:
                     return _constant("x-mock: example", found[0])
                 return NoValue(where, "x-mock: example, but the schema has no example")
@@ -181,14 +157,14 @@ class Planner:
         self, schema: Mapping[str, Any], at: str, where: str, examples: Sequence[Any]
     ) -> list[ValuePlan | NoValue]:
         found: list[ValuePlan | NoValue] = [
-            _constant("example", v) for v in (*_schema_examples(schema), *examples)
+            _constant("example", v) for v in (*schema_examples(schema), *examples)
         ]
         if "const" in schema:
             found.append(_constant("const", schema["const"]))
         found += [_constant("enum", value) for value in schema.get("enum") or []]
         format_ = schema.get("format")
         if format_ in ("date-time", "date", "time"):
-            found.append(ValuePlan(f"format {format_}", _now(format_)))
+            found.append(ValuePlan(f"format {format_}", now(format_)))
         elif format_ == "uuid":
             found.append(ValuePlan("format uuid", uuid4, fresh=True))
         elif isinstance(format_, str) and format_ in FORMAT_SAMPLES:
@@ -200,7 +176,7 @@ class Planner:
                     found.append(branch)
         if schema.get("allOf"):
             found.append(self._all_of(schema, at, where))
-        for type_ in _types(schema):
+        for type_ in types(schema):
             found += self._typed(type_, schema, at, where)
         return found
 
@@ -213,9 +189,9 @@ class Planner:
             case "array":
                 return [self._array(schema, at, where)]
             case "string":
-                return _strings(schema)
+                return [_constant("string", text) for text in strings(schema)]
             case "integer" | "number":
-                return [_constant("bounds", n) for n in _numbers(schema, type_ == "integer")]
+                return [_constant("bounds", n) for n in numbers(schema, type_ == "integer")]
             case "boolean":
                 return [_constant("boolean", True), _constant("boolean", False)]
             case "null":
@@ -306,125 +282,6 @@ def _proven(plan: ValuePlan, check: jsonschema_rs.Validator) -> bool:
         return all(check.is_valid(plan.produce()) for _ in range(SAMPLES if plan.fresh else 1))
     except Exception:
         return False
-
-
-def _schema_examples(schema: Mapping[str, Any]) -> list[Any]:
-    found = [schema["example"]] if "example" in schema else []
-    listed = schema.get("examples")
-    return found + (list(listed) if isinstance(listed, list) else [])
-
-
-def _types(schema: Mapping[str, Any]) -> list[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return [declared]
-    if isinstance(declared, list):  # try null last: a value says more than null
-        return sorted((str(t) for t in declared), key=lambda t: t == "null")
-    if "properties" in schema or "required" in schema:
-        return ["object"]
-    if "items" in schema or "prefixItems" in schema:
-        return ["array"]
-    if "minimum" in schema or "maximum" in schema or "multipleOf" in schema:
-        return ["number"]
-    return ["string"]
-
-
-def _fit(text: str, schema: Mapping[str, Any]) -> str:
-    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
-    if len(text) < low:
-        text += "x" * (low - len(text))
-    return text if high is None else text[: int(high)]
-
-
-def _strings(schema: Mapping[str, Any]) -> list[ValuePlan | NoValue]:
-    found: list[ValuePlan | NoValue] = [_constant("string", _fit("string", schema))]
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str):
-        for seed in range(16):  # deterministic: the mock answers the same on every start
-            try:
-                text = rstr.Rstr(random.Random(seed)).xeger(pattern)  # noqa: S311
-            except Exception:
-                break  # ECMA-262 syntax Python's parser does not know
-            found += [_constant("pattern", text), _constant("pattern", _fit(text, schema))]
-    return found
-
-
-def _numbers(schema: Mapping[str, Any], integer: bool) -> list[int | float]:
-    low, high = _bounds(schema, integer)
-    step = schema.get("multipleOf")
-    start = low if low is not None else (min(1, high) if high is not None else 1)
-    found: list[int | float] = [start]
-    if low is not None and high is not None:
-        found.append((low + high) // 2 if integer else (low + high) / 2)
-    if isinstance(step, int | float) and step > 0:
-        found = [math.ceil(n / step) * step for n in found] + found
-    if integer:
-        found = [int(n) for n in found if float(n).is_integer()]
-    return found + ([high] if high is not None else [])
-
-
-def _bounds(schema: Mapping[str, Any], integer: bool) -> tuple[Any, Any]:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if isinstance(schema.get("exclusiveMinimum"), int | float):
-        above = schema["exclusiveMinimum"]
-        low = math.floor(above) + 1 if integer else above + 1
-        if isinstance(schema.get("exclusiveMaximum"), int | float) and not integer:
-            low = (above + schema["exclusiveMaximum"]) / 2
-    if isinstance(schema.get("exclusiveMaximum"), int | float):
-        below = schema["exclusiveMaximum"]
-        high = math.ceil(below) - 1 if integer else below - (1 if low is None else 0)
-        if not integer and low is not None and low >= below:
-            high = None
-    if integer:
-        low = None if low is None else math.ceil(low)
-        high = None if high is None else math.floor(high)
-    return low, high
-
-
-def _fresh(schema: Mapping[str, Any], check: jsonschema_rs.Validator) -> list[ValuePlan]:
-    """Plans whose every value is new: for ``x-unique: true``."""
-    format_ = schema.get("format")
-    types = _types(schema)
-    found: list[ValuePlan] = []
-    if format_ == "uuid":
-        found.append(ValuePlan("x-unique uuid", uuid4, fresh=True))
-    if format_ in ("date-time", "time"):
-        found.append(ValuePlan("x-unique now", _now(format_, precise=True), fresh=True))
-    if "integer" in types or "number" in types:
-        low, high = _bounds(schema, True)
-        low = 1 if low is None else low
-        high = low + 2**53 if high is None else high
-        if high > low:
-            span = high - low + 1
-            found.append(_new("x-unique number", lambda: low + secrets.randbelow(span)))
-    if "string" in types:
-        size = max(32, int(schema.get("minLength", 0)))
-        found.append(_new("x-unique secret", lambda: _fit(secrets.token_urlsafe(size), schema)))
-        found.append(ValuePlan("x-unique uuid", uuid4, fresh=True))
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            maker = rstr.Rstr(secrets.SystemRandom())
-            found.append(_new("x-unique pattern", _checked(lambda: maker.xeger(pattern), check)))
-    return found
-
-
-def _new(how: str, make: Produce) -> ValuePlan:
-    return ValuePlan(how, make, fresh=True)
-
-
-def _checked(make: Produce, check: jsonschema_rs.Validator) -> Produce:
-    """``make``, retried while it yields values the schema refuses (Python's reading of an
-    ECMA-262 pattern may differ on rare characters)."""
-
-    def produce() -> Any:
-        value = make()
-        for _ in range(32):
-            if check.is_valid(value):
-                break
-            value = make()
-        return value
-
-    return produce
 
 
 def _constraints(schema: Mapping[str, Any]) -> str:
