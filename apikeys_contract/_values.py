@@ -287,4 +287,4 @@ def _proven(plan: ValuePlan, check: jsonschema_rs.Validator) -> bool:
 def _constraints(schema: Mapping[str, Any]) -> str:
     shown = {k: v for k, v in schema.items() if not k.startswith("x-") and k != "description"}
     text = ", ".join(f"{k}={v!r}" for k, v in shown.items())
-    return f"no candidate satisfies {text[:200] or 'the schema'}"
+    return f"no candidate satisfies {text[:200] or 'the schema'}; give it a valid example"

@@ -165,7 +165,7 @@ class Authenticator:
         self.security = security
         self.policy = policy
         self.active = bool(security.requirements)
-        if self.active and 401 not in contract.responses:
+        if security.schemes and 401 not in contract.responses:
             raise SpecError(
                 f"{contract.origin}: the operation declares security but documents no 401"
             )
