@@ -233,6 +233,26 @@ def present_credential(scheme: Scheme, token: str) -> Presentation:
     return Presentation(headers={scheme.field: token})
 
 
+def misplaced_credentials(scheme: Scheme, token: str) -> tuple[Presentation, ...]:
+    """``token`` sent where ``scheme`` does not say: every one must be refused (401).
+
+    An API key goes to the other two places under the same name; an HTTP credential goes
+    under the other HTTP scheme's name and in an ``X-API-Key`` header.
+    """
+    if scheme.kind is not SchemeKind.API_KEY:
+        other = "Basic" if scheme.kind is SchemeKind.BEARER else "Bearer"
+        return (
+            Presentation(headers={"Authorization": f"{other} {token}"}),
+            Presentation(headers={"X-API-Key": token}),
+        )
+    places = {
+        Location.HEADER: Presentation(headers={scheme.field: token}),
+        Location.QUERY: Presentation(query={scheme.field: token}),
+        Location.COOKIE: Presentation(cookies={scheme.field: token}),
+    }
+    return tuple(p for where, p in places.items() if where is not scheme.location)
+
+
 def present_requirement(requirement: Requirement, token: str) -> Presentation:
     """``token`` presented in every scheme of ``requirement`` (a combination)."""
     presentation = Presentation()

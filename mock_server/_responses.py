@@ -10,7 +10,7 @@ the first request. Per request, the body is a loop over ready-made steps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +119,10 @@ class SuccessPlan:
             )
 
 
-def _plan_or_refuse(planner: Planner, at: str, where: str, name: str) -> ValuePlan:
-    plan = planner.plan(at, where=name)
+def _plan_or_refuse(
+    planner: Planner, at: str, where: str, name: str, examples: Sequence[Any] = ()
+) -> ValuePlan:
+    plan = planner.plan(at, where=name, examples=examples)
     if isinstance(plan, NoValue):
         raise SpecError(f"{where}: {plan.message()}")
     return plan
@@ -213,7 +215,8 @@ def required_headers(contract: Contract, planner: Planner, status: int) -> dict[
             continue
         at = base + pointer("headers", name, "schema")
         where = f"{contract.origin}: {status} response"
-        found[name] = header_text(_plan_or_refuse(planner, at, where, f"header {name}").produce())
+        plan = _plan_or_refuse(planner, at, where, f"header {name}", examples)
+        found[name] = header_text(plan.produce())
     return found
 
 

@@ -57,6 +57,7 @@ def test_apikeys_contract_public_names() -> None:
         "lenient_documents",
         "load_contract",
         "match_media_type",
+        "misplaced_credentials",
         "parse_security",
         "plan_value",
         "pointer",

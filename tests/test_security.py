@@ -15,6 +15,7 @@ from apikeys_contract import (
     Scheme,
     SchemeKind,
     Security,
+    misplaced_credentials,
     parse_security,
     present_credential,
     read_credentials,
@@ -175,3 +176,12 @@ def test_scheme_describes_where_its_credential_goes() -> None:
     scheme = Scheme("k", SchemeKind.API_KEY, Location.QUERY, "api_key")
     assert scheme.describe() == "an API key in the api_key query parameter"
     assert present_credential(scheme, "t").query_string() == "api_key=t"
+
+
+@pytest.mark.parametrize("name", ["bearer", "basic", "header", "query", "cookie"])
+def test_misplaced_credentials_satisfy_nothing(name: str) -> None:
+    sec = security({name: []})
+    misplaced = misplaced_credentials(sec.schemes[0], "tok")
+    assert len(misplaced) == 2
+    for presented in misplaced:
+        assert read(sec, presented).satisfied is None

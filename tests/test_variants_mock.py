@@ -23,6 +23,7 @@ from apikeys_contract import (
     SpecError,
     ValuePlan,
     load_contract,
+    misplaced_credentials,
     plan_value,
     present_credential,
     present_requirement,
@@ -134,10 +135,13 @@ def test_retyped_property_follows_the_contract() -> None:
     assert len({b["clientId"] for b in bodies}) == 3
 
 
-def test_forced_429_carries_a_valid_retry_after() -> None:
+def test_required_headers_are_sent_with_valid_values() -> None:
     response = send(client_of("retry-after"), "retry-after", {}, headers={"Prefer": "code=429"})
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    success = post_name("retry-after")
+    assert success.headers["X-RateLimit-Remaining"] == "99"  # the header's example
+    assert "Retry-After" not in success.headers
 
 
 def test_success_200() -> None:
@@ -165,22 +169,15 @@ def test_optional_request_property() -> None:
 
 # -- security ---------------------------------------------------------------------------
 
-# (variant, the credential in a place the contract does not name)
-WRONG_PLACE = {
-    "api-key-header": Presentation(query={"X-API-Key": TOKEN}),
-    "api-key-query": Presentation(headers={"api_key": TOKEN}),
-    "api-key-cookie": Presentation(headers={"Authorization": f"Bearer {TOKEN}"}),
-    "basic": Presentation(headers={"Authorization": f"Bearer {TOKEN}"}),
-}
 
-
-@pytest.mark.parametrize("variant", sorted(WRONG_PLACE))
+@pytest.mark.parametrize("variant", ["api-key-header", "api-key-query", "api-key-cookie", "basic"])
 def test_each_scheme_checks_its_credential(variant: str) -> None:
     client = client_of(variant)
     missing = send(client, variant, {"name": "k"}, Presentation())
     assert missing.status_code == 401
-    wrong = send(client, variant, {"name": "k"}, WRONG_PLACE[variant])
-    assert wrong.status_code == 401
+    (scheme,) = contract_of(variant).security.schemes
+    for wrong_place in misplaced_credentials(scheme, TOKEN):
+        assert send(client, variant, {"name": "k"}, wrong_place).status_code == 401
     assert send(client, variant, {"name": "k"}).status_code == 201
     forbidden = send(client, variant, {"name": "k"}, credentials(variant, "readonly-token"))
     assert forbidden.status_code == 403
