@@ -131,37 +131,44 @@ def _plan_or_refuse(
 def _steps(
     contract: Contract, planner: Planner, schema_pointer: str, where: str
 ) -> list[tuple[str, Step]]:
-    schema = contract.schema(schema_pointer)
-    required = set(schema.get("required") or [])
-    request = contract.schema(contract.request_schema_pointer)
-    request_properties = request.get("properties") or {}
-    request_required = set(request.get("required") or [])
-    examples = [e for e in contract.responses[contract.success_status].examples.values()]
+    required = set(contract.schema(schema_pointer).get("required") or [])
+    examples = list(contract.responses[contract.success_status].examples.values())
     steps: list[tuple[str, Step]] = []
-    for name in schema.get("properties") or {}:
+    for name in contract.schema(schema_pointer).get("properties") or {}:
         at = schema_pointer + pointer("properties", name)
         candidates = [e[name] for e in examples if isinstance(e, Mapping) and name in e]
         plan = planner.plan(at, where=f"/{name}", examples=candidates)
         if name in contract.echoed_fields:
-            same = _constraints(planner.schema(at)[0]) == _constraints(
-                planner.schema(contract.request_schema_pointer + pointer("properties", name))[0]
-                if name in request_properties
-                else None
-            )
-            check = None if same else planner.validator(planner.schema(at)[1])
-            always = same and name in request_required
-            if isinstance(plan, NoValue) and name in required and not always:
-                raise SpecError(f"{where}: {plan.message()}")
-            # A property the request left out is left out, unless the response requires it.
-            needed = isinstance(plan, ValuePlan) and name in required
-            fallback = plan.produce if isinstance(plan, ValuePlan) and needed else None
-            steps.append((name, _echo(name, None if always else fallback, check)))
+            step = _echo_step(contract, planner, name, at, plan if name in required else None)
+            if isinstance(step, NoValue):
+                raise SpecError(f"{where}: {step.message()}")
+            steps.append((name, step))
         elif isinstance(plan, ValuePlan):
             steps.append((name, _generated(plan.produce)))
         elif name in required:
             raise SpecError(f"{where}: {plan.message()}")
         # an optional property the mock cannot produce is left out
     return steps
+
+
+def _echo_step(
+    contract: Contract, planner: Planner, name: str, at: str, plan: ValuePlan | NoValue | None
+) -> Step | NoValue:
+    """Echo the request's ``name``. ``plan`` (given when the response requires the property)
+    fills in when the request may lack it or carry a value the response schema refuses;
+    NoValue when it is needed and cannot."""
+    request = contract.schema(contract.request_schema_pointer)
+    mirrored = name in (request.get("properties") or {})
+    theirs = contract.request_schema_pointer + pointer("properties", name)
+    same = mirrored and _constraints(planner.schema(at)[0]) == _constraints(
+        planner.schema(theirs)[0]
+    )
+    check = None if same else planner.validator(planner.schema(at)[1])
+    if same and name in (request.get("required") or []):
+        return _echo(name, None, None)  # validated on the way in: always there, always valid
+    if isinstance(plan, NoValue):
+        return plan
+    return _echo(name, plan.produce if plan is not None else None, check)
 
 
 def _echo(name: str, fallback: Callable[[], Any] | None, check: Any) -> Step:

@@ -301,3 +301,29 @@ def test_variants_over_real_http(live: tuple[str, httpx.Client]) -> None:
         assert send(client, variant, valid_body(variant), Presentation()).status_code == 401
     for status in contract.statuses:
         assert send(client, variant, {}, headers={"Prefer": f"code={status}"}).status_code == status
+
+
+def test_an_echo_the_response_schema_refuses_is_replaced(tmp_path: Path) -> None:
+    """The request allows 100 characters, the response only 10: a long name is not echoed
+    into an invalid body."""
+    text = spec("description").read_text(encoding="utf-8")
+    short = text.replace(
+        "          description: The name sent in the request, unchanged.\n"
+        "          x-mock: echo\n"
+        "          minLength: 1\n"
+        "          maxLength: 100\n",
+        "          description: The name sent in the request, shortened.\n"
+        "          x-mock: echo\n"
+        "          minLength: 1\n"
+        "          maxLength: 10\n",
+    )
+    assert short != text
+    path = tmp_path / "short-name.yaml"
+    path.write_text(short, encoding="utf-8")
+    client = TestClient(create_app(Settings(spec=path)))
+    for name, echoed in [("short", True), ("n" * 50, False)]:
+        response = client.post(
+            "/api-keys", json={"name": name}, headers={"Authorization": "Bearer t"}
+        )
+        assert_conforms(response, path)
+        assert (response.json()["name"] == name) is echoed
