@@ -10,6 +10,7 @@ import jsonschema_rs
 
 from ._loader import load_document
 from ._pointers import pointer, resolve
+from ._security import SchemeKind, Security, parse_security
 from .errors import SpecError
 
 # x-mock generators whose values are new on every call (see Contract.fresh_fields).
@@ -28,6 +29,8 @@ class ResponseSpec:
     examples: Mapping[str, Any]
     headers: tuple[str, ...]
     required_headers: tuple[str, ...]
+    header_objects: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    """Each documented header's Header Object, $ref followed."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,17 @@ class Contract:
     request_schema_pointer: str
     request_body_required: bool
     request_examples: Mapping[str, Any]
-    bearer_auth: bool
+    security: Security
     responses: Mapping[int, ResponseSpec]
     request_id_header: str
     _validators: dict[str, jsonschema_rs.Validator] = field(
         default_factory=dict, repr=False, compare=False
     )
+
+    @property
+    def bearer_auth(self) -> bool:
+        """True when some alternative of the operation's security uses HTTP bearer."""
+        return any(s.kind is SchemeKind.BEARER for s in self.security.schemes)
 
     @property
     def statuses(self) -> tuple[int, ...]:
@@ -245,6 +253,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Contract:
             examples=_examples(content[media_type], document, origin) if media_type else {},
             headers=tuple(headers),
             required_headers=tuple(n for n, h in headers.items() if h.get("required")),
+            header_objects={n: h for n, h in headers.items() if isinstance(h, Mapping)},
         )
     if not any(200 <= s < 300 for s in responses):
         raise SpecError(f"{origin}: {method.upper()} {path} documents no success response")
@@ -269,7 +278,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Contract:
         request_schema_pointer=request_schema_pointer,
         request_body_required=bool(body.get("required", False)),
         request_examples=_examples(body["content"][request_media_type], document, origin),
-        bearer_auth=_requires_bearer(document, operation),
+        security=parse_security(document, operation),
         responses=responses,
         request_id_header=request_id[0],
     )
@@ -278,14 +287,3 @@ def _build(document: Mapping[str, Any], origin: str) -> Contract:
     for status in responses:
         contract.response_validator(status)
     return contract
-
-
-def _requires_bearer(document: Mapping[str, Any], operation: Mapping[str, Any]) -> bool:
-    requirements = operation.get("security", document.get("security")) or []
-    schemes = (document.get("components") or {}).get("securitySchemes") or {}
-    for requirement in requirements:
-        for name in requirement:
-            scheme = schemes.get(name) or {}
-            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-                return True
-    return False

@@ -23,9 +23,13 @@ def resolve(document: Mapping[str, Any], at: str) -> tuple[Any, str]:
     node, here = _follow(document, document, "")
     for raw in at.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, Mapping) or token not in node:
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            child = node[int(token)]  # allOf/0, prefixItems/1...
+        elif isinstance(node, Mapping) and token in node:
+            child = node[token]
+        else:
             raise SpecError(f"nothing at {here}/{raw}")
-        node, here = _follow(document, node[token], f"{here}/{raw}")
+        node, here = _follow(document, child, f"{here}/{raw}")
     return node, here
 
 

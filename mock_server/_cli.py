@@ -146,9 +146,9 @@ def run(
     settings = settings or Settings()
     try:
         contract = load_contract(settings.spec)
+        app = create_app(settings, contract=contract)  # refuses what it cannot serve
     except SpecError as exc:
         return _fail(str(exc))
-    app = create_app(settings, contract=contract)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

@@ -16,9 +16,9 @@ from ._deadline import DeadlineExceeded, Deadlines
 from ._errors import JSON, ApiError, send_error, send_json
 from ._headers import RequestHeaders
 from ._prefer import Forced, forced_response
-from ._responses import SuccessPlan, forced_error, preference_applied
+from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
 from ._settings import Settings
-from ._tokens import authorize
+from ._tokens import Authenticator
 from ._validation import (
     check_declared_length,
     check_media_type,
@@ -42,34 +42,40 @@ class Endpoint:
             if response.media_type is not None
         }
         self.deadlines = Deadlines(settings.body_timeout_s)
-        unauthorized = contract.responses.get(401)
-        self.expired_body: dict[str, Any] = dict(
-            (unauthorized.examples.get("expired_token") if unauthorized else None) or {}
-        )
+        self.auth = Authenticator(contract, settings.tokens)
+        # Headers the contract requires on each status, beyond the request id.
+        self.status_headers = status_headers(contract)
+        if 401 in self.status_headers:  # every 401, forced ones too, names the scheme
+            self.status_headers[401].update(self.auth.challenge)
+        self.success_headers = self.status_headers[self.plan.status] or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            status, body, extra = await self.respond(RequestHeaders.from_scope(scope), receive)
+            status, body, extra = await self.respond(
+                scope, RequestHeaders.from_scope(scope), receive
+            )
         except ApiError as error:
+            required = self.status_headers.get(error.status)
+            if required:
+                error.headers = {**required, **error.headers}
             await send_error(send, error, self.error_media_types.get(error.status, JSON))
             return
         await send_json(send, status, body, media_type=self.media_type, headers=extra)
 
     async def respond(
-        self, headers: RequestHeaders, receive: Receive
+        self, scope: Scope, headers: RequestHeaders, receive: Receive
     ) -> tuple[int, Any, dict[str, str] | None]:
         """(status, body, extra headers) of the success response, or raise ApiError."""
         try:
             forced = forced_response(self.contract, headers.prefer)
             if forced is not None:
                 body = await self.forced(headers, receive, forced)
-                return forced.status, body, preference_applied(forced)
-            if self.contract.bearer_auth:
-                authorize(
-                    self.settings.tokens, headers.authorization, expired_body=self.expired_body
-                )
+                extra = {**self.status_headers[forced.status], **preference_applied(forced)}
+                return forced.status, body, extra
+            if self.auth.active:
+                self.auth.check(scope, headers.authorization)
             document = await self.document(headers, receive)
-            return self.plan.status, self.plan.body(document), None
+            return self.plan.status, self.plan.body(document), self.success_headers
         except ApiError:
             raise
         except Exception as exc:

@@ -103,8 +103,9 @@ def test_a_bug_in_the_mock_still_answers_in_the_contract_shape(
     def broken(self: object, request: object) -> dict[str, str]:
         raise RuntimeError("boom")
 
+    app = create_app()  # the plan is proven at start-up; the bug strikes afterwards
     monkeypatch.setattr(_responses.SuccessPlan, "body", broken)
-    client = TestClient(create_app(), raise_server_exceptions=False)
+    client = TestClient(app, raise_server_exceptions=False)
     with caplog.at_level(logging.INFO, logger="mock_server.access"):
         response = client.post("/api-keys", json={"name": "k"}, headers=JSON_HEADERS)
     assert response.status_code == 500

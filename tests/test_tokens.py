@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from mock_server import ApiError, TokenPolicy, TokenPolicyError
-from mock_server._tokens import Verdict, authorize, bearer_token
+from apikeys_contract import CredentialState, Location, Scheme, SchemeKind, read_bearer
+from mock_server import TokenPolicy, TokenPolicyError
+from mock_server._tokens import Verdict
+
+BEARER = Scheme("bearerAuth", SchemeKind.BEARER, Location.HEADER, "Authorization")
 
 
 def test_default_policy_allows_any_token_but_the_demo_ones() -> None:
@@ -37,6 +40,7 @@ def test_repr_never_shows_tokens() -> None:
         ("unknown: maybe", "'unknown' must be"),
         ("allow: [1]", "'allow' must be a list"),
         ("allowed: [a]", "unknown keys"),
+        ("expired_example: 3", "'expired_example' must be"),
     ],
 )
 def test_malformed_policy_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -61,20 +65,31 @@ def test_missing_policy_file() -> None:
     ],
 )
 def test_bearer_token_parsing(header: str, token: str) -> None:
-    assert bearer_token(header) == token
+    reading = read_bearer(BEARER, [header])
+    assert reading.state is CredentialState.SATISFIED
+    assert reading.token == token
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "Bearer", "Bearer ", "Basic abc", "Token abc", "Bearer a b"]
+    "headers", [[], [""], ["Bearer"], ["Bearer "], ["Basic abc"], ["Token abc"], ["Bearer a b"]]
 )
-def test_bearer_token_refusals_are_401(header: str | None) -> None:
-    with pytest.raises(ApiError) as raised:
-        bearer_token(header)
-    assert raised.value.status == 401
+def test_bearer_token_refusals(headers: list[str]) -> None:
+    reading = read_bearer(BEARER, headers)
+    assert reading.state is not CredentialState.SATISFIED
+    assert reading.token is None
+    assert reading.message
 
 
 def test_two_authorization_headers_are_refused() -> None:
-    with pytest.raises(ApiError) as raised:
-        authorize(TokenPolicy(), ["Bearer a", "Bearer b"], expired_body={})
-    assert raised.value.status == 401
-    authorize(TokenPolicy(), ["Bearer a"], expired_body={})  # one is fine
+    reading = read_bearer(BEARER, ["Bearer a", "Bearer b"])
+    assert reading.state is CredentialState.MALFORMED
+    assert reading.message == "Send one Authorization header, not several."
+    assert read_bearer(BEARER, ["Bearer a"]).token == "a"  # one is fine
+
+
+def test_policy_file_names_the_examples(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.yaml"
+    path.write_text("expired_example: gone\nforbidden_example: nope\n")
+    policy = TokenPolicy.from_file(path)
+    assert (policy.expired_example, policy.forbidden_example) == ("gone", "nope")
+    assert TokenPolicy().expired_example is None
