@@ -57,10 +57,13 @@ class ValuePlan:
 
 @dataclass(frozen=True)
 class NoValue:
-    """No valid value can be produced for the schema at ``where``, and why."""
+    """No valid value can be produced for the schema at ``where``, and why. ``explicit``
+    when the contract asked for something that cannot be (an ``x-mock`` or ``x-unique``
+    that fails): never to be skipped, even on an optional property."""
 
     where: str
     reason: str
+    explicit: bool = False
 
     def message(self) -> str:
         return f"cannot produce a valid value for {self.where or 'the body'}: {self.reason}"
@@ -123,13 +126,13 @@ class Planner:
             plan = self._mock(str(mock), schema, where)
             if isinstance(plan, NoValue) or _proven(plan, check):
                 return plan
-            return NoValue(where, f"x-mock: {mock} gives values the schema refuses")
+            return NoValue(where, f"x-mock: {mock} gives values the schema refuses", True)
         if schema.get("x-unique") is True:
             for how, make in fresh(schema, check.is_valid):
                 plan = ValuePlan(how, make, fresh=True)
                 if _proven(plan, check):
                     return plan
-            return NoValue(where, "x-unique: true, but no new value fits the schema")
+            return NoValue(where, "x-unique: true, but no new value fits the schema", True)
         for plan in self._candidates(schema, at, where, examples):
             if isinstance(plan, NoValue):
                 return plan
@@ -150,8 +153,8 @@ class Planner:
                 found = schema_examples(schema)
                 if found:
                     return _constant("x-mock: example", found[0])
-                return NoValue(where, "x-mock: example, but the schema has no example")
-        return NoValue(where, f"x-mock {mock!r} is not one of {', '.join(MOCK_VALUES)}")
+                return NoValue(where, "x-mock: example, but the schema has no example", True)
+        return NoValue(where, f"x-mock {mock!r} is not one of {', '.join(MOCK_VALUES)}", True)
 
     def _candidates(
         self, schema: Mapping[str, Any], at: str, where: str, examples: Sequence[Any]
@@ -206,7 +209,7 @@ class Planner:
         for name in properties:
             child = self.plan(at + pointer("properties", name), where=f"{where}/{name}")
             if isinstance(child, NoValue):
-                if name in required:
+                if name in required or child.explicit:
                     return child
                 continue  # an optional property the mock cannot fill is left out
             children.append((name, child.produce))

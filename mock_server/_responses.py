@@ -145,7 +145,7 @@ def _steps(
             steps.append((name, step))
         elif isinstance(plan, ValuePlan):
             steps.append((name, _generated(plan.produce)))
-        elif name in required:
+        elif name in required or plan.explicit:
             raise SpecError(f"{where}: {plan.message()}")
         # an optional property the mock cannot produce is left out
     return steps

@@ -138,3 +138,14 @@ def test_recursive_schemas_end() -> None:
 
 def test_header_text() -> None:
     assert [header_text(v) for v in (3, True, ["a", 1], None)] == ["3", "true", "a,1", ""]
+
+
+def test_an_impossible_override_is_never_skipped() -> None:
+    found = plan({"type": "object", "properties": {"o": {"type": "string", "x-mock": "magic"}}})
+    assert isinstance(found, NoValue)
+    assert found.where == "/s/o"
+    assert found.explicit
+    impossible = {"type": "string", "minLength": 5, "maxLength": 3}
+    skipped = plan({"type": "object", "properties": {"o": impossible}})
+    assert isinstance(skipped, ValuePlan)
+    assert skipped.produce() == {}  # an optional property no value fits is left out
