@@ -44,10 +44,19 @@ class Credential(enum.Enum):
     UNKNOWN = "never-issued token"
     NONE = "no credentials"
     EMPTY = "empty credential"
-    OTHER_SCHEME = "credential in another scheme"
+    MISPLACED = "valid token where the contract does not say"
+    INCOMPLETE = "valid token in only some of the required schemes"
 
 
-DENIED = frozenset({Credential.UNKNOWN, Credential.NONE, Credential.EMPTY, Credential.OTHER_SCHEME})
+DENIED = frozenset(
+    {
+        Credential.UNKNOWN,
+        Credential.NONE,
+        Credential.EMPTY,
+        Credential.MISPLACED,
+        Credential.INCOMPLETE,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from ._transport import Tokens, Transport
 # The variables the CLI reads tokens from; the curl lines expand the same ones.
 TOKEN_VARIABLES = {
     Credential.VALID: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.MISPLACED: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.INCOMPLETE: "APIKEYS_CONFORMANCE_TOKEN",
     Credential.FORBIDDEN: "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN",
     Credential.UNKNOWN: "APIKEYS_CONFORMANCE_UNKNOWN_TOKEN",
 }
@@ -72,17 +74,35 @@ def token_variable(credential: Credential, tokens: Tokens) -> str | None:
     return TOKEN_VARIABLES.get(credential)
 
 
+def _with_variable(text: str, secret: str, variable: str) -> str:
+    """``text`` in shell double quotes, ``secret`` replaced by ``$variable``."""
+    escaped = "".join("\\" + c if c in '\\"$`' else c for c in text)
+    return '"' + escaped.replace(secret, "${" + variable + "}") + '"'
+
+
 def curl_command(transport: Transport, probe: Probe) -> str:
     """A POSIX shell line that sends ``probe`` again; tokens come from environment variables."""
-    parts = ["curl", "-sS", "-i", "-X", "POST", shlex.quote(transport.url)]
     variable = token_variable(probe.credential, transport.tokens)
+    presented = transport.tokens.presented(probe.credential)
+    secret = presented[0] if presented and variable else None
+    url = transport.url_for(probe)
+    shown_url = (
+        _with_variable(url, secret, variable)
+        if secret and variable and secret in url
+        else shlex.quote(url)
+    )
+    parts = ["curl", "-sS", "-i", "-X", "POST", shown_url]
     for name, value in transport.headers(probe).items():
-        if name.lower() == "authorization" and variable is not None:
-            parts += ["-H", f'"Authorization: Bearer ${variable}"']
-        elif _printable(f"{name}: {value}".encode()):
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        line = f"{name}: {value}"
+        if secret and variable and name.lower() == "authorization" and value.startswith("Basic "):
+            user = "" if ":" in secret else ":"  # -u sends user-id:password, as Basic does
+            parts += ["-u", f'"{user}${{{variable}}}"']
+        elif secret and variable and secret in line:
+            parts += ["-H", _with_variable(line, secret, variable)]
+        elif _printable(line.encode("utf-8", "surrogatepass")):
+            parts += ["-H", shlex.quote(line)]
         else:
-            parts += ["-H", f'"$({_printf(f"{name}: {value}".encode("utf-8", "surrogatepass"))})"']
+            parts += ["-H", f'"$({_printf(line.encode("utf-8", "surrogatepass"))})"']
     if probe.content_type is None:
         parts += ["-H", "'Content-Type:'"]  # curl would add one for --data-binary
     if _printable(probe.body):

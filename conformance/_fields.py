@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import jsonschema_rs
+
 from apikeys_contract import Contract, SpecError, pointer, resolve, schema_problems
 
 # Characters tried, in order, to fill strings of a given length that the pattern accepts.
@@ -186,19 +188,21 @@ class RequestShape:
         return None
 
     def filler(self, field: Field) -> str:
-        """A character that, repeated, makes strings the field's pattern accepts."""
+        """A character that, repeated, makes strings the field's own schema accepts."""
+        validator = self._field_validator(field)
         for char in FILLERS:
-            probe = char * max(field.min_length, 1)
-            if self.valid(set_at(self.base_or_empty, field.path, probe)):
+            value = char * max(field.min_length, 1)
+            if validator is None or not schema_problems(validator, value):
                 return char
         return FILLERS[0]
 
-    @cached_property
-    def base_or_empty(self) -> Any:
+    def _field_validator(self, field: Field) -> jsonschema_rs.Validator | None:
+        # The field's schema alone, its local $refs resolving in the contract's components.
+        root = {**field.schema, "components": self.contract.document.get("components", {})}
         try:
-            return self.base
-        except SpecError:
-            return {}
+            return jsonschema_rs.Draft202012Validator(root)
+        except Exception:  # an odd schema: fall back to the first filler
+            return None
 
     def high(self, field: Field) -> int:
         return field.max_length if field.max_length is not None else DEFAULT_MAX_LENGTH

@@ -152,7 +152,8 @@ class Budget:
 
     forbidden: bool
     unknown: bool
-    secured: bool = True  # the contract declares security at all
+    secured: bool = True  # the contract requires credentials
+    combined: bool = False  # its first alternative combines several schemes
 
 
 def auth_probes(contract: Contract, shape: RequestShape, budget: Budget) -> Iterator[Probe]:
@@ -169,11 +170,13 @@ def auth_probes(contract: Contract, shape: RequestShape, budget: Budget) -> Iter
         bodies.append(("invalid body", encode(set_at(shape.base, strings[0].path, ""))))
     else:
         bodies.append(("invalid body", b"[]"))
-    denied = [Credential.NONE, Credential.OTHER_SCHEME, Credential.EMPTY]
+    denied = [Credential.NONE, Credential.MISPLACED, Credential.EMPTY]
     if not budget.secured:
         denied = []
     elif budget.unknown:
         denied.append(Credential.UNKNOWN)
+    if budget.secured and budget.combined:
+        denied.append(Credential.INCOMPLETE)
     if budget.forbidden and budget.secured:
         denied.append(Credential.FORBIDDEN)
     for credential in denied:

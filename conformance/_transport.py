@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from apikeys_contract import (
+    Location,
+    Presentation,
+    Requirement,
+    Scheme,
+    SchemeKind,
+    Security,
+    misplaced_credentials,
+    present_requirement,
+    read_credentials,
+)
 from apikeys_contract.checks import Credential
 
 from ._model import Probe, Reply
@@ -20,6 +31,12 @@ from ._model import Probe, Reply
 # Far more than any conforming response; a larger body is cut short, and the checks call
 # it "too large to judge" instead of judging the cut body.
 MAX_RESPONSE_BYTES = 16 << 20
+
+
+# Bearer in the Authorization header: what a Transport presents unless told otherwise.
+BEARER = Security(
+    (Requirement((Scheme("bearerAuth", SchemeKind.BEARER, Location.HEADER, "Authorization"),)),)
+)
 
 
 class TransportError(Exception):
@@ -52,37 +69,58 @@ class Tokens:
                 return (self.forbidden,) if self.forbidden else ()
             case Credential.UNKNOWN:
                 return (self.unknown or self.never_issued,)
+            case Credential.MISPLACED | Credential.INCOMPLETE:
+                return (self.valid,)
             case _:
                 return ()
 
 
-def authorization(credential: Credential, tokens: Tokens) -> str | None:
-    """The Authorization header value for ``credential``."""
+def presentation(credential: Credential, tokens: Tokens, security: Security) -> Presentation:
+    """What a request with ``credential`` adds, presented the way the contract's security
+    says (its first alternative that carries credentials)."""
+    requirement = next((r for r in security.requirements if not r.anonymous), None)
+    if requirement is None or credential is Credential.NONE:
+        return Presentation()
     match credential:
-        case Credential.VALID:
-            return f"Bearer {tokens.valid}"
-        case Credential.FORBIDDEN:
-            return f"Bearer {tokens.forbidden}"
-        case Credential.UNKNOWN:
-            return f"Bearer {tokens.unknown or tokens.never_issued}"
         case Credential.EMPTY:
-            # "Bearer " on the wire: servers strip the trailing space (RFC 9110 OWS), and
-            # h11 refuses to send it, so the empty token is sent as the bare scheme.
-            return "Bearer"
-        case Credential.OTHER_SCHEME:
-            return "Basic Y29uZm9ybWFuY2U6aGFybmVzcw=="
-        case Credential.NONE:
-            return None
+            return present_requirement(requirement, "")
+        case Credential.MISPLACED:
+            return _misplaced(requirement, tokens.valid, security)
+        case Credential.INCOMPLETE:
+            return present_requirement(Requirement(requirement.schemes[1:]), tokens.valid)
+    secret = tokens.presented(credential)
+    return present_requirement(requirement, secret[0]) if secret else Presentation()
+
+
+def _misplaced(requirement: Requirement, token: str, security: Security) -> Presentation:
+    """The valid token where no alternative of the contract's security looks for it."""
+    for scheme in requirement.schemes:
+        for shown in misplaced_credentials(scheme, token):
+            headers = [*shown.headers.items()]
+            cookie = shown.cookie_header()
+            if cookie is not None:
+                headers.append(("Cookie", cookie))
+            reading = read_credentials(security, headers=headers, query=shown.query_string())
+            if reading.satisfied is None:
+                return shown
+    return Presentation()
 
 
 class Transport:
     """Sends probes to ``url`` one at a time."""
 
     def __init__(
-        self, url: str, tokens: Tokens, *, timeout: float, rate_limit: float | None = None
+        self,
+        url: str,
+        tokens: Tokens,
+        *,
+        timeout: float,
+        rate_limit: float | None = None,
+        security: Security | None = None,
     ) -> None:
         self.url = url
         self.tokens = tokens
+        self.security = security or BEARER
         self.timeout = timeout
         self.interval = 1.0 / rate_limit if rate_limit else 0.0
         self.sent = 0
@@ -95,13 +133,24 @@ class Transport:
     def close(self) -> None:
         self._client.close()
 
+    def presentation(self, probe: Probe) -> Presentation:
+        return presentation(probe.credential, self.tokens, self.security)
+
+    def url_for(self, probe: Probe) -> str:
+        query = self.presentation(probe).query_string()
+        return f"{self.url}?{query}" if query else self.url
+
     def headers(self, probe: Probe) -> dict[str, str]:
         headers = dict(probe.extra_headers)
         if probe.content_type is not None:
             headers["Content-Type"] = probe.content_type
-        value = authorization(probe.credential, self.tokens)
-        if value is not None:
-            headers["Authorization"] = value
+        shown = self.presentation(probe)
+        # An empty credential leaves a bare scheme ("Bearer"): servers strip the trailing
+        # space anyway (RFC 9110 OWS), and the HTTP client refuses to send it.
+        headers.update({name: value.strip() for name, value in shown.headers.items()})
+        cookie = shown.cookie_header()
+        if cookie is not None:
+            headers["Cookie"] = cookie
         return headers
 
     def send(self, probe: Probe) -> Reply:
@@ -129,7 +178,7 @@ class Transport:
         started = time.monotonic()
         try:
             request = self._client.build_request(
-                "POST", self.url, headers=self.headers(probe), content=probe.body
+                "POST", self.url_for(probe), headers=self.headers(probe), content=probe.body
             )
             response = self._client.send(request, stream=True)
             try:

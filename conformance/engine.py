@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from apikeys_contract import SpecError, load_contract
+from apikeys_contract import Contract, SpecError, load_contract
 from apikeys_contract.checks import (
     CHECKS,
     InternalError,
@@ -90,6 +90,9 @@ class Engine:
                     f"{contract.origin}: the operation does not document statuses "
                     f"{', '.join(map(str, missing))}, which the checks rely on"
                 )
+            refusal = contract.security.refusal(contract.origin)
+            if refusal is not None:
+                raise SpecError(refusal)
             self.shape = RequestShape(contract)
             self.shape.base  # noqa: B018 - fail now on a request schema with no valid body
             self.shape.fields  # noqa: B018
@@ -101,7 +104,11 @@ class Engine:
         self.rules = Rules(contract)
         url = settings.base_url + contract.path
         self.transport = Transport(
-            url, settings.tokens, timeout=settings.timeout, rate_limit=settings.rate_limit
+            url,
+            settings.tokens,
+            timeout=settings.timeout,
+            rate_limit=settings.rate_limit,
+            security=contract.security,
         )
         selected = settings.checks or tuple(CHECKS)
         self.report = Report(
@@ -168,8 +175,8 @@ class Engine:
 
     def _note_skips(self) -> None:
         notes = []
-        if not self.contract.bearer_auth:
-            notes.append("the contract declares no bearer security: no credential probes")
+        if not self.contract.security.required:
+            notes.append("the contract lets requests come without credentials: no 401 probes")
         if self.settings.tokens.forbidden is None:
             notes.append("403 not checked: no forbidden token given")
         if self.settings.tokens.unknown is None and not self.settings.unknown_token_check:
@@ -187,7 +194,8 @@ class Engine:
         budget = Budget(
             forbidden=settings.tokens.forbidden is not None,
             unknown=settings.tokens.unknown is not None or settings.unknown_token_check,
-            secured=self.contract.bearer_auth,
+            secured=self.contract.security.required,
+            combined=_combined(self.contract),
         )
         probes = boundary_probes(self.contract, self.shape, budget)
         self.emit(PhaseStarted("boundaries", f"{len(probes)} fixed probes"))
@@ -472,6 +480,11 @@ def _excerpt(exchange: Exchange | None) -> str:
     head = f"HTTP {reply.status} content-type={reply.header('content-type')!r} "
     body = reply.body[:EXCERPT].decode("utf-8", "replace")
     return head + repr(body + ("…" if len(reply.body) > EXCERPT else ""))
+
+
+def _combined(contract: Contract) -> bool:
+    first = next((r for r in contract.security.requirements if not r.anonymous), None)
+    return first is not None and len(first.schemes) > 1
 
 
 def run_engine(settings: Settings, *, listener: Listener = _ignore) -> Report:

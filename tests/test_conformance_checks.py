@@ -417,3 +417,39 @@ def test_rate_limit_spaces_requests() -> None:
         took = time.monotonic() - started
         transport.close()
     assert took >= 4 / 20
+
+
+class QueryRecorder(Recorder):
+    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await super().__call__(scope, receive, send)
+        body, headers = self.seen[-1]
+        self.seen[-1] = (body, {**headers, "?": scope["query_string"].decode()})
+
+
+@pytest.mark.parametrize("variant", ["api-key-query", "api-key-cookie", "basic", "combination"])
+def test_curl_lines_present_credentials_the_way_the_contract_says(variant: str) -> None:
+    from pathlib import Path
+
+    from apikeys_contract.checks import Credential as Role
+
+    contract = load_contract(Path(__file__).parent / "variants" / f"{variant}.yaml")
+    app = QueryRecorder()
+    tokens = Tokens("curl-secret-token-1")
+    probe = make_probe(contract, b'{"name": "a"}', JSON, "k")
+    with serve(app) as url:
+        transport = Transport(url + "/api-keys", tokens, timeout=5, security=contract.security)
+        transport.send(probe)
+        line = curl_command(transport, probe)
+        assert "curl-secret-token-1" not in line, line
+        subprocess.run(
+            ["sh", "-c", line + " >/dev/null"],
+            check=True,
+            timeout=30,
+            env={"APIKEYS_CONFORMANCE_TOKEN": "curl-secret-token-1", "PATH": "/usr/bin:/bin"},
+        )
+        transport.close()
+    sent_by_harness, sent_by_curl = app.seen[-2], app.seen[-1]
+    assert sent_by_curl[0] == sent_by_harness[0]
+    for name in ("authorization", "cookie", "x-api-key", "?"):
+        assert sent_by_curl[1].get(name) == sent_by_harness[1].get(name), (name, line)
+    assert Role.VALID is probe.credential

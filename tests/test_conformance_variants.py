@@ -131,3 +131,59 @@ def test_every_property_is_probed_with_the_others_valid(tmp_path: Path) -> None:
     assert name_probes
     for probe in name_probes:
         assert "expiresInDays" not in judge_body(contract, probe.body, probe.content_type).cause
+
+
+VARIANT_FILES = Path(__file__).parent / "variants"
+REFUSED = {"oauth2"}  # a scheme neither tool can check: both refuse it in one line
+# The mock also refuses "impossible" (no success body it can build); the harness, which
+# builds none, judges it.
+SERVED = sorted(
+    p.stem for p in VARIANT_FILES.glob("*.yaml") if p.stem not in {*REFUSED, "impossible"}
+)
+
+
+@pytest.mark.parametrize("name", SERVED)
+def test_the_harness_passes_the_mock_serving_each_contract_variant(name: str) -> None:
+    spec = VARIANT_FILES / f"{name}.yaml"
+    with serve(create_app(MockSettings(spec=spec, tokens=POLICY))) as url:
+        report = judge(url, spec)
+    assert report.conforms, describe(report)
+    assert not report.internal_errors
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_contract_the_tools_cannot_check_is_one_usage_error(name: str) -> None:
+    from conformance import UsageError
+
+    with pytest.raises(UsageError) as raised:
+        judge("http://127.0.0.1:9", VARIANT_FILES / f"{name}.yaml")
+    assert "\n" not in str(raised.value)
+
+
+# Judged by the variant, the mock serving the bundled contract shows the difference here.
+OBSERVABLE = {
+    "api-key-header": ("acceptance", "valid body answered 401"),
+    "api-key-query": ("acceptance", "valid body answered 401"),
+    "api-key-cookie": ("acceptance", "valid body answered 401"),
+    "formats": ("success_shape", "success body fails required at /createdAt"),
+    "expires-in-days": ("rejection", "missing /expiresInDays answered 201"),
+    "description": ("rejection", "/description over maxLength answered 201"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OBSERVABLE))
+def test_the_harness_flags_the_bundled_mock_judged_by_each_variant(
+    name: str, bundled_mock: str
+) -> None:
+    report = judge(bundled_mock, VARIANT_FILES / f"{name}.yaml")
+    check, summary = OBSERVABLE[name]
+    assert summary in {f.summary for f in report.findings_for(check)}, describe(report)
+
+
+def test_a_mock_without_the_contracts_api_key_fails_its_authentication(tmp_path: Path) -> None:
+    # The mock serving the API-key variant, judged by the bundled (bearer) contract: the
+    # harness's bearer tokens are not what that mock reads, so valid requests get 401.
+    spec = VARIANT_FILES / "api-key-header.yaml"
+    with serve(create_app(MockSettings(spec=spec, tokens=POLICY))) as url:
+        report = judge(url, Path(__file__).parent.parent / "openapi" / "api-keys.yaml")
+    assert "valid body answered 401" in {f.summary for f in report.findings_for("acceptance")}
