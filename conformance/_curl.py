@@ -75,9 +75,15 @@ def token_variable(credential: Credential, tokens: Tokens) -> str | None:
 
 
 def _with_variable(text: str, secret: str, variable: str) -> str:
-    """``text`` in shell double quotes, ``secret`` replaced by ``$variable``."""
+    """``text`` in shell double quotes, ``secret`` replaced by ``$variable`` (``${...}``
+    where a name character follows)."""
     escaped = "".join("\\" + c if c in '\\"$`' else c for c in text)
-    return '"' + escaped.replace(secret, "${" + variable + "}") + '"'
+    pieces = escaped.split(secret)
+    out = pieces[0]
+    for piece in pieces[1:]:
+        braced = piece[:1].isalnum() or piece[:1] == "_"
+        out += ("${" + variable + "}" if braced else "$" + variable) + piece
+    return '"' + out + '"'
 
 
 def curl_command(transport: Transport, probe: Probe) -> str:
