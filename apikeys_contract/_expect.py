@@ -73,6 +73,11 @@ def describe(problem: Problem) -> str:
             return f"{where} breaking {problem.keyword}"
 
 
+def _format_problems(contract: Contract, document: Any) -> tuple[Problem, ...]:
+    validator = contract.validator(contract.request_schema_pointer, formats=True)
+    return tuple(p for p in schema_problems(validator, document) if p.keyword == "format")
+
+
 def _problems_of(contract: Contract, document: Any) -> tuple[Problem, ...]:
     return schema_problems(contract.request_validator, document)
 
@@ -105,6 +110,14 @@ def _judge_json(contract: Contract, body: bytes) -> BodyVerdict:
     if reading.ok:
         problems = _problems_of(contract, reading.document)
         if not problems:
+            formats = _format_problems(contract, reading.document)
+            if formats:
+                # JSON Schema 2020-12: format is an annotation unless a vocabulary asserts it.
+                what = f"{formats[0].pointer or 'body'} breaking its format"
+                return BodyVerdict(
+                    EITHER, what, formats, f"{what} (an annotation in JSON Schema 2020-12)",
+                    (reading.document,), (reading.document,),
+                )  # fmt: skip
             return BodyVerdict(
                 SUCCESS_ONLY, "valid body", documents=(reading.document,),
                 readings=(reading.document,),

@@ -12,7 +12,16 @@ from typing import Any
 
 import jsonschema_rs
 
-from apikeys_contract import Contract, SpecError, pointer, resolve, schema_problems
+from apikeys_contract import (
+    Contract,
+    NoValue,
+    SpecError,
+    ValuePlan,
+    plan_value,
+    pointer,
+    resolve,
+    schema_problems,
+)
 
 # Characters tried, in order, to fill strings of a given length that the pattern accepts.
 FILLERS = ("a", "A", "0", "x", "z", "-", "_")
@@ -29,6 +38,7 @@ class Field:
     path: tuple[str, ...]
     schema: Mapping[str, Any]
     required: bool
+    schema_pointer: str = ""
 
     @property
     def pointer(self) -> str:
@@ -111,81 +121,64 @@ class RequestShape:
         return (node if isinstance(node, Mapping) else {}), at
 
     @cached_property
+    def _root(self) -> tuple[Mapping[str, Any], str]:
+        schema, at = resolve(self.contract.document, self.contract.request_schema_pointer)
+        return (schema if isinstance(schema, Mapping) else {}), at
+
+    @property
     def root(self) -> Mapping[str, Any]:
-        schema, _ = resolve(self.contract.document, self.contract.request_schema_pointer)
-        return schema if isinstance(schema, Mapping) else {}
+        return self._root[0]
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:
-        return tuple(self._walk(self.root, (), (id(self.root),)))
+        root, at = self._root
+        return tuple(self._walk(root, (), at, (id(root),)))
 
     def _walk(
-        self, schema: Mapping[str, Any], path: tuple[str, ...], seen: tuple[int, ...]
+        self, schema: Mapping[str, Any], path: tuple[str, ...], at: str, seen: tuple[int, ...]
     ) -> Iterator[Field]:
         """The properties of ``schema``; nested objects too, down to the first repetition
         of a recursive schema."""
         required = set(schema.get("required") or ())
         for key, raw in (schema.get("properties") or {}).items():
-            field_schema, _ = self._deref(raw, "")
-            field = Field((*path, str(key)), field_schema, key in required)
+            field_schema, where = self._deref(raw, at + pointer("properties", str(key)))
+            field = Field((*path, str(key)), field_schema, key in required, where)
             yield field
             nested = "object" in field.types and field_schema.get("properties")
             if nested and id(field_schema) not in seen and len(path) < MAX_DEPTH:
-                yield from self._walk(field_schema, field.path, (*seen, id(field_schema)))
+                yield from self._walk(field_schema, field.path, where, (*seen, id(field_schema)))
 
     @property
     def strings(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_string)
 
     def valid(self, document: Any) -> bool:
-        return not schema_problems(self.contract.request_validator, document)
+        """Valid against the request schema, formats asserted (the base body must not lean
+        on ``format`` being an annotation)."""
+        root_pointer = self.contract.request_schema_pointer
+        validator = self.contract.validator(root_pointer, formats=True)
+        return not schema_problems(validator, document)
 
     @cached_property
     def base(self) -> Any:
-        """A valid body: the contract's first valid request example, else one built from
-        the schema. SpecError when neither can be had."""
+        """A valid body: the contract's first valid request example, else one planned from
+        the schema by the same rules the mock plans its responses with. SpecError when
+        neither can be had."""
         for example in self.contract.request_examples.values():
             if isinstance(example, dict) and self.valid(example):
                 return example
-        built = self._build(self.root)
-        if built is not None and self.valid(built):
-            return built
-        raise SpecError(
-            "cannot build a valid request body from the contract; add a request example"
-        )
-
-    def _build(self, schema: Mapping[str, Any]) -> Any:
-        document: dict[str, Any] = {}
-        properties = schema.get("properties") or {}
-        for key in schema.get("required") or ():
-            field_schema, _ = self._deref(properties.get(key, {}), "")
-            document[str(key)] = self.value_for(Field((str(key),), field_schema, True))
-        return document
+        plan = plan_value(self.contract.document, self._root[1], where="the request body")
+        if isinstance(plan, ValuePlan):
+            built = plan.produce()
+            if self.valid(built):
+                return built
+        reason = plan.message() if isinstance(plan, NoValue) else "no valid body"
+        raise SpecError(f"{reason}; add a valid request example to the contract")
 
     def value_for(self, field: Field) -> Any:
-        """A value ``field`` accepts on its own (None if none is found)."""
-        schema = field.schema
-        if "const" in schema:
-            return schema["const"]
-        if schema.get("enum"):
-            return schema["enum"][0]
-        for key in ("default", "example"):
-            if key in schema:
-                return schema[key]
-        if isinstance(schema.get("examples"), list) and schema["examples"]:
-            return schema["examples"][0]
-        types = field.types
-        if "object" in types:
-            return self._build(schema)
-        if "array" in types:
-            return []
-        if "integer" in types or "number" in types:
-            return numeric_inside(schema)
-        if "boolean" in types:
-            return True
-        if "string" in types:
-            return self.filler(field) * max(field.min_length, 1)
-        return None
+        """A value ``field`` accepts on its own (None if none can be planned)."""
+        plan = plan_value(self.contract.document, field.schema_pointer)
+        return plan.produce() if isinstance(plan, ValuePlan) else None
 
     def filler(self, field: Field) -> str:
         """A character that, repeated, makes strings the field's own schema accepts."""

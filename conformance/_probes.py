@@ -131,6 +131,9 @@ def _field_values(shape: RequestShape, field: Field) -> Iterator[Any]:
     if field.is_string:
         yield from _string_values(shape, field)
         yield from NOT_STRINGS
+        if "format" in schema:
+            yield shape.value_for(field)  # valid, format included
+            yield f"not-a-valid-{schema['format']}"
     elif "enum" in schema or "const" in schema:
         members = list(schema.get("enum", [schema.get("const")]))
         yield from members

@@ -453,3 +453,19 @@ def test_curl_lines_present_credentials_the_way_the_contract_says(variant: str) 
     for name in ("authorization", "cookie", "x-api-key", "?"):
         assert sent_by_curl[1].get(name) == sent_by_harness[1].get(name), (name, line)
     assert Role.VALID is probe.credential
+
+
+def test_a_request_breaking_a_format_is_left_open(tmp_path: object) -> None:
+    from apikeys_contract import Contract
+
+    document = json.loads(json.dumps(CONTRACT.document))
+    schema = document["components"]["schemas"]["CreateApiKeyRequest"]
+    schema["properties"]["owner"] = {"type": "string", "format": "email"}
+    contract = Contract.from_document(document)
+    shape = RequestShape(contract)
+    verdict = judge_body(contract, b'{"name": "a", "owner": "nope"}', JSON)
+    assert verdict.answers == {Answer.SUCCESS, Answer.INVALID}
+    assert "annotation" in (verdict.leniency or "")
+    good = judge_body(contract, json.dumps({"name": "a", "owner": "a@example.com"}).encode(), JSON)
+    assert good.answers == {Answer.SUCCESS}
+    assert shape.value_for(next(f for f in shape.fields if f.path == ("owner",))) is not None
