@@ -240,7 +240,8 @@ def body_probes(contract: Contract, shape: RequestShape) -> Iterator[Probe]:
     for content_type in (None, "text/plain", "application/json; charset=latin-1"):
         label = f"valid body, Content-Type {content_type or 'missing'}"
         yield make_probe(contract, valid, content_type, label)
-    form = "&".join(f"{k}={v}" for k, v in shape.base.items() if isinstance(v, str))
+    pairs = shape.base.items() if isinstance(shape.base, dict) else ()
+    form = "&".join(f"{k}={v}" for k, v in pairs if isinstance(v, str))
     yield make_probe(contract, form.encode(), "application/x-www-form-urlencoded", "a form body")
 
 
