@@ -9,6 +9,9 @@ from apikeys_contract import Contract
 
 from ._errors import ApiError
 
+# RFC 7240: the response header that says which preferences shaped the response.
+PREFERENCE_APPLIED = "Preference-Applied"
+
 
 @dataclass(frozen=True)
 class Forced:
