@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apikeys_contract import Contract, load_contract
 
 from ._cors import BrowserCORS
+from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
 from ._middleware import RequestContextMiddleware
@@ -95,7 +96,10 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
         operation=with_context(endpoint),
         path=contract.path,
         method=contract.method,
-        routes=[Route(contract.path, endpoint, methods=[contract.method])],
+        routes=[
+            Route(contract.path, endpoint, methods=[contract.method]),
+            *(docs_routes(contract) if settings.docs else []),
+        ],
         middleware=[Middleware(with_context)],
         exception_handlers={HTTPException: on_http_error},
     )
