@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,12 +34,6 @@ class ReloadingApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
-
-    @property
-    def contract(self) -> Contract:
-        state: Any = getattr(self.app, "state", None)
-        contract: Contract = state.contract
-        return contract
 
     def reload(self) -> bool:
         """Load the file again; on any failure keep serving the last good contract."""
