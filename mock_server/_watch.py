@@ -68,6 +68,13 @@ class ReloadingApp:
             self._thread.join(5)
 
     def _watch(self) -> None:
+        try:
+            self._watch_changes()
+        except Exception as exc:  # the directory vanished, too many watches...: keep serving
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            log.warning("mock_server: stopped watching %s: %s", self.path, reason)
+
+    def _watch_changes(self) -> None:
         from watchfiles import watch  # only with --watch: the import costs start-up time
 
         def ours(_: object, changed: str) -> bool:

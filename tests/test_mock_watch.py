@@ -109,3 +109,20 @@ def test_watch_needs_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
     monkeypatch.setattr(_cli, "_watched_file", lambda settings: None)
     assert _cli.run(port=0, watch=True) == _cli.EXIT_STARTUP_FAILED
+
+
+def test_a_watcher_that_fails_logs_one_line_and_the_mock_keeps_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    write_spec(spec, 5)
+    app = ReloadingApp(Settings(), spec)
+    app.path = tmp_path / "gone" / "spec.yaml"  # a directory that does not exist
+    with caplog.at_level(logging.INFO, logger="mock_server.watch"):
+        app.start()
+        app.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "mock_server.watch"]
+    assert len(lines) == 1
+    assert lines[0].startswith("mock_server: stopped watching ")
+    client = TestClient(app)
+    assert client.post("/api-keys", json={"name": "abc"}, headers=JSON_HEADERS).status_code == 201
