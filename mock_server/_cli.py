@@ -18,7 +18,7 @@ import uvicorn
 from apikeys_contract import SpecError, load_contract
 from apikeys_contract._loader import BUNDLED_SPEC
 
-from ._app import MockApp, create_app
+from ._app import create_app
 from ._protocol import contract_protocol
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
@@ -225,13 +225,10 @@ def run(
         return _fail("--watch needs a contract file: give --spec FILE")
     try:
         contract = load_contract(watched or settings.spec)
+        app = create_app(settings, contract=contract)  # refuses what it cannot serve
     except SpecError as exc:
         return _fail(str(exc))
-    app: ReloadingApp | MockApp
-    if watched is not None:
-        app = ReloadingApp(settings, watched, contract)
-    else:
-        app = create_app(settings, contract=contract)
+    reloading = ReloadingApp(settings, watched, app) if watched is not None else None
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -253,7 +250,7 @@ def run(
         flush=True,
     )
     config = uvicorn.Config(
-        app,
+        reloading or app,
         http=contract_protocol(contract.request_id_header),
         log_level=log_level,
         access_log=False,
@@ -264,13 +261,13 @@ def run(
     # stop request ends the process with EXIT_OK instead of a signal death or a traceback.
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: None)
-    if isinstance(app, ReloadingApp):
-        app.start()
+    if reloading is not None:
+        reloading.start()
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        if isinstance(app, ReloadingApp):
-            app.stop()
+        if reloading is not None:
+            reloading.stop()
     return EXIT_OK
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apikeys_contract import Contract, load_contract
+from apikeys_contract import load_contract
 
 from ._app import create_app
 from ._settings import Settings
@@ -25,10 +25,11 @@ log = logging.getLogger("mock_server.watch")
 class ReloadingApp:
     """The mock for the contract at ``path``, rebuilt whenever ``reload()`` succeeds."""
 
-    def __init__(self, settings: Settings, path: Path, contract: Contract | None = None) -> None:
+    def __init__(self, settings: Settings, path: Path, app: ASGIApp | None = None) -> None:
+        """``app`` is the mock already built from the file, if there is one."""
         self.settings = settings
         self.path = Path(path).resolve()
-        self.app: ASGIApp = create_app(settings, contract=contract or load_contract(self.path))
+        self.app: ASGIApp = app or create_app(settings, contract=load_contract(self.path))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -22,7 +22,7 @@ from .servers import LISTENING
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[1]
-HARNESS_ONLY = {"schemathesis", "hypothesis", "httpx", "regress"}
+HARNESS_ONLY = {"schemathesis", "hypothesis", "httpx"}
 
 
 def run(*command: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
