@@ -228,7 +228,9 @@ def run(
         app = create_app(settings, contract=contract)  # refuses what it cannot serve
     except SpecError as exc:
         return _fail(str(exc))
-    reloading = ReloadingApp(settings, watched, app) if watched is not None else None
+    reloading = None
+    if watched is not None:
+        reloading = ReloadingApp(watched, lambda new: create_app(settings, contract=new), app)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apikeys_contract import load_contract
-
-from ._app import create_app
-from ._settings import Settings
+from apikeys_contract import Contract, load_contract
 
 log = logging.getLogger("mock_server.watch")
 
 
 class ReloadingApp:
-    """The mock for the contract at ``path``, rebuilt whenever ``reload()`` succeeds."""
+    """The app ``build`` makes from the contract at ``path``, rebuilt whenever ``reload()``
+    succeeds. ``app`` is the one already built from the file, if there is one."""
 
-    def __init__(self, settings: Settings, path: Path, app: ASGIApp | None = None) -> None:
-        """``app`` is the mock already built from the file, if there is one."""
-        self.settings = settings
+    def __init__(
+        self, path: Path, build: Callable[[Contract], ASGIApp], app: ASGIApp | None = None
+    ) -> None:
         self.path = Path(path).resolve()
-        self.app: ASGIApp = app or create_app(settings, contract=load_contract(self.path))
+        self.build = build
+        self.app: ASGIApp = app or build(load_contract(self.path))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -40,7 +40,7 @@ class ReloadingApp:
         """Load the file again; on any failure keep serving the last good contract."""
         try:
             contract = load_contract(self.path)
-            app = create_app(self.settings, contract=contract)
+            app = self.build(contract)
         except Exception as exc:  # a broken edit must never stop the mock
             reason = " ".join(str(exc).split()) or type(exc).__name__
             log.warning(

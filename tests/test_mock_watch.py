@@ -14,15 +14,20 @@ import httpx
 import pytest
 import yaml
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp
 
-from apikeys_contract import bundled_spec_text
-from mock_server import Settings
+from apikeys_contract import Contract, bundled_spec_text
+from mock_server import Settings, create_app
 from mock_server._watch import ReloadingApp
 
 from .conftest import JSON_HEADERS
 from .servers import MockProcess, mock_process
 
 SIX = {"name": "abcdef"}
+
+
+def build(contract: Contract) -> ASGIApp:
+    return create_app(Settings(), contract=contract)
 
 
 def write_spec(path: Path, max_length: int) -> None:
@@ -36,7 +41,7 @@ def write_spec(path: Path, max_length: int) -> None:
 def test_reload_swaps_in_the_edited_contract(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     write_spec(spec, 100)
-    app = ReloadingApp(Settings(), spec)
+    app = ReloadingApp(spec, build)
     client = TestClient(app)
     assert client.post("/api-keys", json=SIX, headers=JSON_HEADERS).status_code == 201
     write_spec(spec, 5)
@@ -59,7 +64,7 @@ def test_a_broken_edit_keeps_the_last_good_contract_and_logs_one_line(
 ) -> None:
     spec = tmp_path / "spec.yaml"
     write_spec(spec, 5)
-    app = ReloadingApp(Settings(), spec)
+    app = ReloadingApp(spec, build)
     spec.write_text(broken, encoding="utf-8")
     with caplog.at_level(logging.INFO, logger="mock_server.watch"):
         assert not app.reload()
@@ -116,7 +121,7 @@ def test_a_watcher_that_fails_logs_one_line_and_the_mock_keeps_serving(
 ) -> None:
     spec = tmp_path / "spec.yaml"
     write_spec(spec, 5)
-    app = ReloadingApp(Settings(), spec)
+    app = ReloadingApp(spec, build)
     app.path = tmp_path / "gone" / "spec.yaml"  # a directory that does not exist
     with caplog.at_level(logging.INFO, logger="mock_server.watch"):
         app.start()
