@@ -5,15 +5,50 @@
 The engine (``conformance.engine``) sends boundary probes and Hypothesis/Schemathesis
 generated ones, runs the checks (``conformance.checks``) on every response and returns a
 ``Report``; ``conformance.reports`` writes it for a console, JUnit XML or JSON.
+
+The names below load on first use, so that ``import conformance`` (and the pytest entry
+point) work without the ``conformance`` extra; using one without it names what to install.
 """
 
-from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
-from ._model import CheckState, CheckSummary, Example, Finding, InternalError, Note, Report
-from ._settings import PROFILES, Profile, Settings
-from ._transport import Tokens
-from .checks import CHECKS
-from .engine import Engine, run_engine
-from .errors import ConformanceError, TargetUnreachable, UsageError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+    from ._model import CheckState, CheckSummary, Example, Finding, InternalError, Note, Report
+    from ._settings import PROFILES, Profile, Settings
+    from ._transport import Tokens
+    from .checks import CHECKS
+    from .engine import Engine, run_engine
+    from .errors import ConformanceError, TargetUnreachable, UsageError
+
+_HOME = {
+    "CHECKS": ".checks",
+    "EXIT_CONFORMS": "._cli",
+    "EXIT_INTERNAL_ERROR": "._cli",
+    "EXIT_USAGE": "._cli",
+    "EXIT_VIOLATIONS": "._cli",
+    "PROFILES": "._settings",
+    "CheckState": "._model",
+    "CheckSummary": "._model",
+    "ConformanceError": ".errors",
+    "Engine": ".engine",
+    "Example": "._model",
+    "Finding": "._model",
+    "InternalError": "._model",
+    "Note": "._model",
+    "Profile": "._settings",
+    "Report": "._model",
+    "Settings": "._settings",
+    "TargetUnreachable": ".errors",
+    "Tokens": "._transport",
+    "UsageError": ".errors",
+    "main": "._cli",
+    "run": "._cli",
+    "run_engine": ".engine",
+}
 
 __all__ = [
     "CHECKS",
@@ -40,3 +75,19 @@ __all__ = [
     "run",
     "run_engine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(home, __name__)
+    except ImportError as exc:
+        from ._requirements import install_hint, missing
+
+        absent = missing()
+        if absent:
+            raise ImportError(install_hint(absent)) from exc
+        raise
+    return getattr(module, name)

@@ -1,5 +1,5 @@
 import sys
 
-from ._cli import main
+from ._requirements import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m conformance"))

@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apikeys_contract import Contract, load_contract
 
 from ._cors import BrowserCORS
+from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
 from ._middleware import RequestContextMiddleware
+from ._prefer import PREFERENCE_APPLIED
 from ._settings import Settings
 
 
@@ -76,11 +78,15 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
             error = ApiError(exc.status_code, "http_error", str(exc.detail))
         return ErrorResponse(error)
 
+    # Every response header the contract documents, and the one Prefer answers with.
+    documented = [name for r in contract.responses.values() for name in r.headers]
+
     def with_context(app: ASGIApp) -> ASGIApp:
         cors = BrowserCORS(
             app,
             allow_origins=settings.cors_origins,
-            expose_headers=[contract.request_id_header],
+            allow_methods=[contract.method],
+            expose_headers=[*documented, PREFERENCE_APPLIED],
         )
         return RequestContextMiddleware(
             cors, request_id_header=contract.request_id_header, delay_ms=settings.delay_ms
@@ -90,7 +96,10 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
         operation=with_context(endpoint),
         path=contract.path,
         method=contract.method,
-        routes=[Route(contract.path, endpoint, methods=[contract.method])],
+        routes=[
+            Route(contract.path, endpoint, methods=[contract.method]),
+            *(docs_routes(contract) if settings.docs else []),
+        ],
         middleware=[Middleware(with_context)],
         exception_handlers={HTTPException: on_http_error},
     )

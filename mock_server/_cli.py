@@ -9,23 +9,30 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
+from typing import Any, NoReturn
 
 import uvicorn
 
 from apikeys_contract import SpecError, load_contract
+from apikeys_contract._loader import BUNDLED_SPEC
 
 from ._app import create_app
 from ._protocol import contract_protocol
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
+from ._watch import ReloadingApp
 
 EXIT_OK = 0
 EXIT_STARTUP_FAILED = 1
 EXIT_USAGE = 2
 
 ENV_PREFIX = "APIKEYS_MOCK_"
+MAX_PORT = 65535
+# How the command was run, for --help and --version: the console script, or the module.
+MODULE_COMMAND = "python -m mock_server"
+SCRIPT_COMMAND = "apikeys-mock"
 
 
 def _version() -> str:
@@ -39,6 +46,49 @@ def _env(name: str, default: str | None) -> str | None:
     return os.environ.get(ENV_PREFIX + name, default)
 
 
+def _bool(value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"{value!r} is not true or false")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line; a bad environment twin is named as the variable."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace:
+        argv = list(sys.argv[1:] if args is None else args)
+        for action in self._actions:
+            self._apply_environment(action, argv)
+        return super().parse_args(argv, namespace)
+
+    def _apply_environment(self, action: argparse.Action, argv: list[str]) -> None:
+        # An option given on the command line wins over its twin ENV_PREFIX + NAME.
+        flags = action.option_strings
+        variable = ENV_PREFIX + action.dest.upper()
+        value = os.environ.get(variable)
+        if value is None or not flags or action.dest in ("help", "version"):
+            return
+        if any(arg == f or arg.startswith(f + "=") for arg in argv for f in flags):
+            return
+        convert: Any = _bool if isinstance(action, argparse.BooleanOptionalAction) else action.type
+        try:
+            converted = convert(value) if convert is not None else value
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            self.error(f"{variable}: {exc}")
+        if action.choices is not None and converted not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            self.error(f"{variable}: {value[:40]!r} is not one of {choices}")
+        action.default = converted
+
+
 def _origins(value: str) -> tuple[str, ...]:
     origins = tuple(o.strip() for o in value.split(",") if o.strip())
     if not origins:
@@ -47,12 +97,19 @@ def _origins(value: str) -> tuple[str, ...]:
 
 
 def _non_negative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    digits = value.strip().removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):  # not int(): it takes "٣" and "1_000"
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
+    number = int(value)
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def _port(value: str) -> int:
+    number = _non_negative(value)
+    if number > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to {MAX_PORT})")
     return number
 
 
@@ -66,9 +123,10 @@ def _positive_seconds(value: str) -> float:
     return number
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m mock_server",
+def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        allow_abbrev=False,
         description="Serve a mock of the API-keys contract (POST /api-keys).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog=f"Every option can also be set with an environment variable {ENV_PREFIX}<NAME>, "
@@ -78,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind [HOST]")
     add(
         "--port",
-        type=_non_negative,
+        type=_port,
         default=_env("PORT", "4010"),
         help="port to bind; 0 picks a free one [PORT]",
     )
@@ -121,6 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="a body that has not fully arrived by then gets a 400 [BODY_TIMEOUT]",
     )
     add(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="reload the contract when its file changes; a broken edit keeps the last "
+        "good one [WATCH]",
+    )
+    add(
+        "--docs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the contract at /openapi.json and /openapi.yaml and its docs at /docs, "
+        "unless the contract has those paths [DOCS]",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -141,14 +213,24 @@ def run(
     port: int = 4010,
     settings: Settings | None = None,
     log_level: str = "info",
+    watch: bool = False,
 ) -> int:
-    """Load the contract, bind the socket and serve until interrupted. Returns an exit code."""
+    """Load the contract, bind the socket and serve until interrupted. Returns an exit code.
+
+    With ``watch``, the contract file is reloaded whenever it changes.
+    """
     settings = settings or Settings()
+    watched = _watched_file(settings) if watch else None
+    if watch and watched is None:
+        return _fail("--watch needs a contract file: give --spec FILE")
     try:
-        contract = load_contract(settings.spec)
+        contract = load_contract(watched or settings.spec)
         app = create_app(settings, contract=contract)  # refuses what it cannot serve
     except SpecError as exc:
         return _fail(str(exc))
+    reloading = None
+    if watched is not None:
+        reloading = ReloadingApp(watched, lambda new: create_app(settings, contract=new), app)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -157,6 +239,8 @@ def run(
         sock.listen(2048)  # connections queue from now on, so "listening" below is true
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    except OverflowError:
+        return _fail(f"cannot listen on {host}:{port}: not a port number (0 to {MAX_PORT})")
     except UnicodeError:
         return _fail(f"invalid host {host!r}")
     bound_host, bound_port = sock.getsockname()[:2]
@@ -168,7 +252,7 @@ def run(
         flush=True,
     )
     config = uvicorn.Config(
-        app,
+        reloading or app,
         http=contract_protocol(contract.request_id_header),
         log_level=log_level,
         access_log=False,
@@ -179,12 +263,34 @@ def run(
     # stop request ends the process with EXIT_OK instead of a signal death or a traceback.
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: None)
-    uvicorn.Server(config).run(sockets=[sock])
+    if reloading is not None:
+        reloading.start()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if reloading is not None:
+            reloading.stop()
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def _watched_file(settings: Settings) -> Path | None:
+    """The contract file to watch: --spec, or the bundled one when it is a plain file."""
+    if settings.spec is not None:
+        return Path(settings.spec)
+    bundled = resources.files("apikeys_contract") / "openapi" / BUNDLED_SPEC
+    return bundled if isinstance(bundled, Path) and bundled.is_file() else None
+
+
+def _command(argv: Sequence[str] | None) -> str:
+    """The command as it was run: ``apikeys-mock`` or ``python -m mock_server``."""
+    if argv is not None:
+        return SCRIPT_COMMAND
+    name = Path(sys.argv[0]).name
+    return MODULE_COMMAND if name in ("__main__.py", "-m", "") else name
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    parser = build_parser(prog or _command(argv))
     args = parser.parse_args(argv)
     try:
         tokens = TokenPolicy.from_file(args.tokens) if args.tokens else TokenPolicy()
@@ -197,5 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         delay_ms=int(args.delay_ms),
         max_body_bytes=max(1, int(args.max_body_bytes)),
         body_timeout_s=float(args.body_timeout),
+        docs=bool(args.docs),
     )
-    return run(host=args.host, port=int(args.port), settings=settings, log_level=args.log_level)
+    return run(
+        host=args.host,
+        port=int(args.port),
+        settings=settings,
+        log_level=args.log_level,
+        watch=bool(args.watch),
+    )

@@ -9,6 +9,9 @@ from apikeys_contract import Contract
 
 from ._errors import ApiError
 
+# RFC 7240: the response header that says which preferences shaped the response.
+PREFERENCE_APPLIED = "Preference-Applied"
+
 
 @dataclass(frozen=True)
 class Forced:
@@ -43,7 +46,7 @@ def forced_response(contract: Contract, header: str | None) -> Forced | None:
         return None  # other preferences (return=minimal, ...) do not concern the mock
     documented = contract.statuses
     if code is not None:
-        if not code.isdigit() or int(code) not in documented:
+        if not (code.isascii() and code.isdigit()) or int(code) not in documented:
             listed = ", ".join(map(str, documented))
             raise _bad_prefer(
                 f"Prefer: code={code[:20]} is not documented for "

@@ -16,6 +16,7 @@ class Settings:
     delay_ms: int = 0
     max_body_bytes: int = 1_048_576
     body_timeout_s: float = 10.0
+    docs: bool = True  # serve /openapi.json, /openapi.yaml and /docs
 
     def __post_init__(self) -> None:
         if self.delay_ms < 0:

@@ -42,7 +42,12 @@ def check_media_type(content_type: str | None, expected: str) -> None:
 
 
 def check_declared_length(content_length: str | None, limit: int) -> None:
-    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+    if (
+        content_length
+        and content_length.isascii()
+        and content_length.isdigit()
+        and int(content_length) > limit
+    ):
         raise too_large(limit)
 
 

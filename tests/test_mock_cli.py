@@ -56,16 +56,109 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         _cli.main(["--version"])
     assert exit_info.value.code == 0
-    assert "mock_server" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("apikeys-mock 0.")
 
 
 @pytest.mark.parametrize(
-    "argv", [["--port", "-1"], ["--delay-ms", "soon"], ["--cors-origins", ","]]
+    ("command", "name"),
+    [
+        ([sys.executable, "-m", "mock_server"], "python -m mock_server"),
+        ([str(Path(sys.executable).with_name("apikeys-mock"))], "apikeys-mock"),
+    ],
+    ids=["module", "script"],
 )
-def test_bad_option_is_a_usage_error(argv: list[str]) -> None:
+def test_version_names_the_command_that_ran(command: list[str], name: str) -> None:
+    if not Path(command[0]).exists():
+        pytest.skip(f"{command[0]} is not installed")
+    result = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith(f"{name} 0.")
+
+
+def test_port_out_of_range_is_one_line_in_a_real_process() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == _cli.EXIT_USAGE
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--port: 99999 is not a port number (0 to 65535)" in result.stderr
+
+
+def test_run_refuses_a_port_out_of_range_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli.run(port=99_999) == _cli.EXIT_STARTUP_FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "not a port number" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("PORT", "99999", "is not a port number"),
+        ("PORT", "²", "is not a whole number"),
+        ("DELAY_MS", "soon", "is not a whole number"),
+        ("BODY_TIMEOUT", "-1", "is not positive"),
+        ("LOG_LEVEL", "loud", "is not one of debug, info, warning, error"),
+        ("DOCS", "maybe", "is not true or false"),
+        ("WATCH", "2", "is not true or false"),
+    ],
+)
+def test_a_bad_environment_twin_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    says: str,
+) -> None:
+    monkeypatch.setenv(_cli.ENV_PREFIX + name, value)
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.main([])
+    assert exit_info.value.code == _cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"error: {_cli.ENV_PREFIX}{name}: " in err
+    assert says in err
+    assert "--" not in err.split("(see --help)")[0]
+
+
+def test_the_command_line_wins_over_a_bad_environment_twin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(_cli.ENV_PREFIX + "PORT", "nope")
+    monkeypatch.setenv(_cli.ENV_PREFIX + "DOCS", "nope")
+    args = _cli.build_parser().parse_args(["--port=7", "--no-docs"])
+    assert (args.port, args.docs) == (7, False)
+
+
+def test_boolean_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _cli.build_parser().parse_args([]).docs is True
+    assert _cli.build_parser().parse_args([]).watch is False
+    monkeypatch.setenv(_cli.ENV_PREFIX + "DOCS", "false")
+    monkeypatch.setenv(_cli.ENV_PREFIX + "WATCH", "1")
+    args = _cli.build_parser().parse_args([])
+    assert (args.docs, args.watch) == (False, True)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--port", "-1"],
+        ["--port", "99999"],
+        ["--port", "٣"],
+        ["--delay-ms", "soon"],
+        ["--cors-origins", ","],
+    ],
+)
+def test_bad_option_is_a_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         _cli.main(argv)
     assert exit_info.value.code == _cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"error: argument {argv[0]}: " in err
 
 
 @pytest.mark.parametrize(
