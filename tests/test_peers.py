@@ -23,7 +23,8 @@ import pytest
 
 from conformance import Finding, Report, Settings, Tokens, run_engine
 
-from .peers._run import ROOT, Peer, free_port, peer_process, require
+from .peers._run import ROOT, Peer, free_port, peer_process
+from .tools import require
 
 PEERS = Path(__file__).parent / "peers"
 PRISM = ROOT / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"

@@ -18,6 +18,8 @@ import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from openapi_spec_validator.readers import read_from_filename
 
+from .tools import require
+
 ROOT = Path(__file__).parents[1]
 SPEC = ROOT / "openapi" / "api-keys.yaml"
 REDOCLY = ROOT / "node_modules" / "@redocly" / "cli" / "bin" / "cli.js"
@@ -25,14 +27,6 @@ REDOCLY = ROOT / "node_modules" / "@redocly" / "cli" / "bin" / "cli.js"
 LINT_OPTIONS = ("--extends", "recommended-strict", "--format", "json")
 # The tests never phone home: no usage telemetry, no update check.
 QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
-
-
-def require(found: bool, reason: str) -> None:
-    if found:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
 
 
 def test_spec_validates_with_openapi_spec_validator() -> None:

@@ -10,7 +10,6 @@ except under CI (CI=true), where they fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,19 +23,12 @@ from apikeys_contract import bundled_spec_text
 from mock_server import Settings, create_app
 
 from .servers import serve
+from .tools import require
 
 PROJECT = Path(__file__).parent / "typed_client"
 MODULES = PROJECT / "node_modules"
 GENERATOR = MODULES / "openapi-typescript" / "bin" / "cli.js"
 TSC = MODULES / "typescript" / "bin" / "tsc"
-
-
-def require(found: bool, reason: str) -> None:
-    if found:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

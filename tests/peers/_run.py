@@ -12,21 +12,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).parents[2]
 # A plain URL only: Prism colours its log line.
 LISTENING = re.compile(r"listening on (http://[A-Za-z0-9.:\[\]-]+)")
 START_TIMEOUT = 60  # Prism takes a few seconds to compile the contract on a busy machine
-
-
-def require(found: bool, reason: str) -> None:
-    """Skip when a tool is missing; under CI (CI=true) a missing tool is a failure."""
-    if found:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
 
 
 @dataclass
