@@ -11,21 +11,26 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
 from apikeys_contract import SpecError, load_contract
 
 from ._app import create_app
+from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
+from ._workers import serve_in_workers
 
 EXIT_OK = 0
 EXIT_STARTUP_FAILED = 1
 EXIT_USAGE = 2
 
 ENV_PREFIX = "APIKEYS_MOCK_"
+LOGGED_LEVELS = ("debug", "info")  # levels at which each request gets its JSON line
+GRACE_S = 10  # in-flight requests get this long to finish on a stop signal
 
 
 def _version() -> str:
@@ -53,6 +58,13 @@ def _non_negative(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def _positive(value: str) -> int:
+    number = _non_negative(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError("0 is not positive")
     return number
 
 
@@ -121,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a body that has not fully arrived by then gets a 400 [BODY_TIMEOUT]",
     )
     add(
+        "--workers",
+        type=_positive,
+        default=_env("WORKERS", "1"),
+        help="server processes sharing the port, each with the full behaviour [WORKERS]",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -135,20 +153,34 @@ def _fail(message: str) -> int:
     return EXIT_STARTUP_FAILED
 
 
+def _request_log(log_level: str) -> LogSink | None:
+    """JSON lines on stderr, written in batches by a thread of their own."""
+    if log_level not in LOGGED_LEVELS:
+        return None
+    try:
+        return RequestLog(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # a stderr replaced by one without a file
+        return ACCESS_LOGGER
+
+
 def run(
     *,
     host: str = "127.0.0.1",
     port: int = 4010,
     settings: Settings | None = None,
     log_level: str = "info",
+    workers: int = 1,
 ) -> int:
     """Load the contract, bind the socket and serve until interrupted. Returns an exit code."""
     settings = settings or Settings()
+    if workers < 1:
+        raise ValueError("workers must be >= 1")
     try:
         contract = load_contract(settings.spec)
     except SpecError as exc:
         return _fail(str(exc))
-    app = create_app(settings, contract=contract)
+    request_log = _request_log(log_level)
+    app = create_app(settings, contract=contract, request_log=request_log)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -164,23 +196,41 @@ def run(
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
     print(
         f"mock_server {_version()}: {contract.method} {contract.path} from {contract.origin}, "
-        f"listening on http://{shown}:{bound_port}",
+        f"listening on http://{shown}:{bound_port}"
+        + (f" with {workers} worker processes" if workers > 1 else ""),
         flush=True,
     )
     config = uvicorn.Config(
         app,
-        http=contract_protocol(contract.request_id_header),
+        http=contract_protocol(contract.request_id_header, request_log),
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACE_S,
     )
-    # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; answered here, a
-    # stop request ends the process with EXIT_OK instead of a signal death or a traceback.
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, lambda *_: None)
-    uvicorn.Server(config).run(sockets=[sock])
-    return EXIT_OK
+
+    def serve() -> int:
+        server = uvicorn.Server(config)
+
+        # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; answered here,
+        # a stop request ends the process with EXIT_OK instead of a signal death or a
+        # traceback. One that comes before uvicorn listens for signals stops it at once.
+        def stop(signum: int, frame: FrameType | None) -> None:
+            server.should_exit = True
+
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, stop)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+        try:
+            server.run(sockets=[sock])
+        finally:
+            if isinstance(request_log, RequestLog):
+                request_log.close()  # every line of the requests answered, also on SIGTERM
+        return EXIT_OK
+
+    if workers == 1:
+        return serve()
+    return serve_in_workers(workers, serve, listener=sock, grace_s=GRACE_S)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -198,4 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_body_bytes=max(1, int(args.max_body_bytes)),
         body_timeout_s=float(args.body_timeout),
     )
-    return run(host=args.host, port=int(args.port), settings=settings, log_level=args.log_level)
+    return run(
+        host=args.host,
+        port=int(args.port),
+        settings=settings,
+        log_level=args.log_level,
+        workers=int(args.workers),
+    )
