@@ -38,7 +38,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        log = self.log
+        started = time.perf_counter() if log is not None else 0.0
         request_id = uuid4()
         status = 0
         request_id_header = (self.header, request_id.encode("latin-1"))
@@ -60,9 +61,9 @@ class RequestContextMiddleware:
             if status == 0:
                 error = ApiError(500, "internal_error", "The mock server failed unexpectedly.")
                 await send_error(send_with_id, error)
-        if self.log is not None:
+        if log is not None:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            self.log.write(
+            log.write(
                 log_line(
                     request_id,
                     scope["method"],

@@ -115,9 +115,9 @@ def bearer_token(authorization: str | None) -> str:
     token = token.strip()
     if not token:
         raise unauthorized("The bearer token is empty.")
-    if any(c.isspace() for c in token):
-        raise unauthorized("The bearer token must not contain spaces.")
-    if not _TOKEN68.fullmatch(token):
+    if not _TOKEN68.fullmatch(token):  # the common case first: one regex match
+        if any(c.isspace() for c in token):
+            raise unauthorized("The bearer token must not contain spaces.")
         raise unauthorized("The bearer token has characters RFC 6750 does not allow.")
     return token
 
