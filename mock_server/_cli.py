@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -228,6 +229,10 @@ def run(
                 request_log.close()  # every line of the requests answered, also on SIGTERM
         return EXIT_OK
 
+    # Everything built so far (modules, the compiled contract, the app) lives as long as the
+    # process: out of the collector's sight, a full collection no longer walks it under load
+    # (about 8% of the 400 path's time), and forked workers keep sharing its pages.
+    gc.freeze()
     if workers == 1:
         return serve()
     return serve_in_workers(workers, serve, listener=sock, grace_s=GRACE_S)
