@@ -40,8 +40,8 @@ class RecordingLog(RequestLog):
         super().__init__(fd, **options)  # type: ignore[arg-type]
         self.chunks: list[bytes] = []
 
-    def _write(self, data: bytes) -> None:
-        self.chunks.append(data)
+    def _write(self, data: memoryview) -> None:
+        self.chunks.append(bytes(data))
         super()._write(data)
 
 
@@ -83,6 +83,7 @@ def test_a_long_path_is_cut_so_a_line_stays_atomic_on_a_pipe() -> None:
 
 
 def test_lines_are_written_whole_in_chunks_of_at_most_pipe_buf(pipe: tuple[int, int]) -> None:
+    # (A line longer than PIPE_BUF cannot come from log_line: see the test above.)
     read_end, write_end = pipe
     log = RecordingLog(write_end, interval=60)
     lines = [log_line(f"id-{i}", "POST", "/api-keys", 201, 0.1) for i in range(500)]
@@ -110,10 +111,11 @@ def test_the_writer_thread_flushes_without_close(pipe: tuple[int, int]) -> None:
 
 def test_lines_beyond_the_limit_are_counted_not_kept(pipe: tuple[int, int]) -> None:
     read_end, write_end = pipe
-    log = RequestLog(write_end, interval=60, limit=3)
+    lines = [log_line(f"id-{i}", "POST", "/api-keys", 201, 0.1) for i in range(5)]
+    log = RequestLog(write_end, interval=60, limit=sum(map(len, lines[:3])))
     log._start = lambda: None  # type: ignore[method-assign]  # no thread: nothing drains
-    for i in range(5):
-        log.write(log_line(f"id-{i}", "POST", "/api-keys", 201, 0.1))
+    for line in lines:
+        log.write(line)
     log.close()
     os.close(write_end)
     records = [json.loads(line) for line in read_all(read_end).splitlines()]
@@ -249,3 +251,18 @@ def test_an_unparseable_request_gets_its_json_line(raw: bytes) -> None:
     assert str(record["error"]).startswith("HttpParser")
     assert (record["method"], record["path"]) == (None, None)
     assert "Invalid HTTP request received" not in mock.output  # uvicorn's plain-text warning
+
+
+def test_chunks_end_at_line_ends_and_a_long_line_goes_alone(pipe: tuple[int, int]) -> None:
+    read_end, write_end = pipe
+    log = RecordingLog(write_end, interval=60)
+    log._chunk = 64
+    lines = [b"a" * 20 + b"\n", b"b" * 30 + b"\n", b"c" * 100 + b"\n", b"d" * 10 + b"\n"] * 3
+    for line in lines:
+        log.write(line)
+    log.close()
+    os.close(write_end)
+    assert read_all(read_end) == b"".join(lines)
+    assert all(chunk.endswith(b"\n") for chunk in log.chunks)
+    assert [len(c) for c in log.chunks if len(c) > 64] == [101, 101, 101]
+    assert all(chunk.count(b"\n") == 1 for chunk in log.chunks if len(chunk) > 64)
