@@ -31,12 +31,25 @@ def _short(message: str) -> str:
     return message[: MESSAGE_LIMIT - 3] + "..."
 
 
+_REQUIRED = jsonschema_rs.ValidationErrorKind.Required
+
+
 def _problem(error: jsonschema_rs.ValidationError) -> Problem:
     path = [str(p) for p in error.instance_path]
-    keyword = str(error.schema_path[-1]) if error.schema_path else ""
-    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
-        path.append(str(error.kind.property))  # point at the missing member, not its parent
-    return Problem(pointer(*path), keyword, _short(error.message))
+    schema_path = error.schema_path
+    keyword = str(schema_path[-1]) if schema_path else ""
+    kind = error.kind
+    if isinstance(kind, _REQUIRED):
+        path.append(str(kind.property))  # point at the missing member, not its parent
+    return Problem(_pointer(path), keyword, _short(error.message))
+
+
+def _pointer(path: list[str]) -> str:
+    # The common case (no "~" or "/" in any token, so nothing to escape) in one join.
+    joined = "/".join(path)
+    if "~" not in joined and joined.count("/") == len(path) - 1:
+        return "/" + joined if path else ""
+    return pointer(*path)
 
 
 def schema_problems(validator: jsonschema_rs.Validator, document: Any) -> tuple[Problem, ...]:

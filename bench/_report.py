@@ -15,6 +15,8 @@ MIN_VS_FLOOR = 0.75
 MAX_P99_VS_PRISM = 0.2
 MAX_CPU_US = 45.0
 MAX_RSS_MB = 100.0
+# Issue 12: the request log (on by default) costs at most 10% of the quiet mock's req/s.
+MIN_LOGGED_VS_QUIET = 0.90
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Summary:
 def progress_line(load: Load) -> str:
     statuses = " ".join(f"{s}x{n}" for s, n in sorted(load.statuses.items()))
     return (
-        f"  round {load.round} {load.server:<8} {load.kind:<7} {load.rps:>9,.0f} req/s  "
+        f"  round {load.round} {load.server:<13} {load.kind:<7} {load.rps:>9,.0f} req/s  "
         f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:7.2f} ms  "
         f"{load.cpu_us_per_request:6.0f} us CPU/req  RSS {load.rss_before_mb:.0f}->"
         f"{load.rss_after_mb:.0f} MB (peak {load.peak_rss_mb:.0f})  statuses {statuses}"
@@ -98,7 +100,7 @@ def print_table(
     summaries: dict[tuple[str, str], Summary], expected: Mapping[str, Mapping[str, int]]
 ) -> None:
     print(
-        f"\n{'kind':<8}{'server':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"\n{'kind':<8}{'server':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'CPU us/req':>12}{'errors':>8}{'peak RSS MB':>13}{'RSS growth MB':>15}  statuses"
     )
     for kind in KINDS:
@@ -106,7 +108,7 @@ def print_table(
             s = summaries[(name, kind)]
             statuses = " ".join(f"{st}x{n}" for st, n in sorted(s.statuses.items()))
             print(
-                f"{kind:<8}{name:<12}{s.rps:>9,.0f}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
+                f"{kind:<8}{name:<14}{s.rps:>9,.0f}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
                 f"{s.cpu_us:>12.0f}{s.errors:>8}{s.peak_rss_mb:>13.0f}{s.rss_growth_mb:>15.1f}"
                 f"  {statuses} (expected {statuses_due[kind]})"
             )
@@ -146,6 +148,7 @@ def print_ratios(
                 value = float(getattr(summaries[(mock, kind)], attribute)) / theirs
                 cells.append(f"{value:7.2f}x {verdict(ok(value)):<6}")
             print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")
+        print_against_mock(mock, summaries, names)
         for label, attribute, ok, target in ABSOLUTE_TARGETS:
             cells = []
             for kind in KINDS:
@@ -153,3 +156,24 @@ def print_ratios(
                 shown = f"{value:7.0f}" if attribute == "errors" else f"{value:7.1f}"
                 cells.append(f"{shown}  {verdict(ok(value)):<6}")
             print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")
+
+
+def print_against_mock(
+    mock: str, summaries: dict[tuple[str, str], Summary], names: set[str]
+) -> None:
+    """The log's cost (the mock as started by default vs mock-quiet), and each other
+    variant against the default mock (e.g. workers2: the scaling from one to two workers)."""
+    if mock == "mock":
+        if "mock-quiet" not in names:
+            return
+        label, other, ok, target = "req/s vs mock-quiet (log)", "mock-quiet", True, ">= 0.90x"
+    else:
+        if "mock" not in names:
+            return
+        label, other, ok, target = "req/s vs mock", "mock", False, "(no target)"
+    cells = []
+    for kind in KINDS:
+        value = summaries[(mock, kind)].rps / summaries[(other, kind)].rps
+        shown = verdict(value >= MIN_LOGGED_VS_QUIET) if ok else ""
+        cells.append(f"{value:7.2f}x {shown:<6}")
+    print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")

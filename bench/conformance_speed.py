@@ -1,10 +1,14 @@
-"""Time the conformance suite's default profile against the mock, and count what it sends.
+"""The conformance harness's speed against the mock, next to Schemathesis's, in one run.
 
     python bench/conformance_speed.py [--runs 1] [-- EXTRA CONFORMANCE ARGS]
 
-Starts the mock on a free loopback port with its access log on (one JSON line per
-request on stderr), runs ``python -m conformance --base-url URL --token TOKEN``, and
-counts the requests the mock saw while the suite ran.
+Starts the mock on a free loopback port with its request log on (one JSON line per
+request on stderr) and a strict token policy (only TOKEN may create keys, so that
+Schemathesis's ``ignored_auth`` check applies, as in tests/test_schemathesis_mock.py).
+Against that one mock it runs ``python -m conformance --base-url URL --token TOKEN``, then
+``schemathesis run SPEC --checks all --header "Authorization: Bearer TOKEN" --url URL``,
+counts the requests the mock logged while each ran, and prints requests per second and
+the CPU each tool spent per request, and the harness's figures as ratios of Schemathesis's.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ TAIL_LINES = 6
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the conformance suite, with what the mock saw of it."""
+    """One run of a tool against the mock, with what the mock saw of it."""
 
+    tool: str
     exit_code: int
     tail: str
     wall_s: float
@@ -58,13 +63,27 @@ class Run:
     def rps(self) -> float:
         return self.requests / self.wall_s if self.wall_s else 0.0
 
+    @property
+    def client_ms_per_request(self) -> float:
+        return self.client_cpu_s * 1e3 / self.requests if self.requests else float("inf")
+
+    @property
+    def mock_us_per_request(self) -> float:
+        return self.server_cpu_s * 1e6 / self.requests if self.requests else float("inf")
+
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=1, help="runs, each on a fresh mock (1)")
-    parser.add_argument("--token", default="bench-token", help="bearer token for the suite")
+    parser.add_argument("--token", default="bench-token", help="bearer token for both tools")
+    parser.add_argument(
+        "--schemathesis-examples",
+        type=int,
+        default=100,
+        help="Schemathesis --max-examples (100); 0 skips Schemathesis",
+    )
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document")
     parser.add_argument(
         "--mock-args", default="", help='extra mock options, e.g. "--server granian"'
@@ -76,6 +95,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 10 or not 1 <= args.timeout <= 1800:
         parser.error("keep --runs in 1..10 and --timeout in 1..1800")
+    if not 0 <= args.schemathesis_examples <= 10_000:
+        parser.error("keep --schemathesis-examples in 0..10000")
     return args
 
 
@@ -103,19 +124,36 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_suite(server: Server, args: argparse.Namespace, output: Path) -> Run:
-    command = [
+def harness_command(server: Server, args: argparse.Namespace) -> list[str]:
+    return [
         sys.executable, "-m", "conformance", "--base-url", server.url, "--token", args.token,
-        *args.conformance_args,
+        "--quiet", *args.conformance_args,
     ]  # fmt: skip
+
+
+def schemathesis_command(server: Server, args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable, "-m", "schemathesis.cli", "run", str(args.spec.resolve()),
+        "--checks", "all", "--header", f"Authorization: Bearer {args.token}",
+        "--max-examples", str(args.schemathesis_examples), "--generation-deterministic",
+        "--workers", "1", "--request-timeout", "10", "--no-color", "--url", server.url,
+    ]  # fmt: skip
+
+
+def run_tool(
+    tool: str, command: list[str], server: Server, args: argparse.Namespace, folder: Path
+) -> Run:
+    # Schemathesis keeps its replay files in ./.schemathesis: run it outside the checkout.
+    cwd = folder if tool == "schemathesis" else ROOT
     time.sleep(LOG_FLUSH_S)
     offset = server.log.stat().st_size
     server_cpu = cpu_seconds(server.pid)
     client_cpu = children_cpu_s()
+    output = folder / f"{tool}.txt"
     started = time.perf_counter()
     with output.open("wb") as sink:
         done = subprocess.run(
-            command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=args.timeout
+            command, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, timeout=args.timeout
         )
     wall = time.perf_counter() - started
     client_cpu = children_cpu_s() - client_cpu
@@ -123,6 +161,7 @@ def run_suite(server: Server, args: argparse.Namespace, output: Path) -> Run:
     time.sleep(LOG_FLUSH_S)
     statuses = access_log_statuses(server.log, offset)
     return Run(
+        tool=tool,
         exit_code=done.returncode,
         tail="\n".join(output.read_text(errors="replace").splitlines()[-TAIL_LINES:]),
         wall_s=wall,
@@ -136,12 +175,12 @@ def run_suite(server: Server, args: argparse.Namespace, output: Path) -> Run:
 
 def describe(run: Run) -> str:
     statuses = " ".join(f"{s}x{n}" for s, n in sorted(run.statuses.items()))
-    per_request = run.server_cpu_s * 1e6 / run.requests if run.requests else 0.0
     return (
-        f"exit {run.exit_code}  wall {run.wall_s:6.2f} s  {run.requests} requests  "
-        f"{run.rps:7.1f} req/s  client CPU {run.client_cpu_s:5.2f} s  "
-        f"mock CPU {run.server_cpu_s:5.2f} s ({per_request:.0f} us/req)  "
-        f"mock peak RSS {run.peak_rss_mb:.0f} MB\n    statuses {statuses}"
+        f"{run.tool:<13} exit {run.exit_code}  wall {run.wall_s:6.2f} s  {run.requests} requests  "
+        f"{run.rps:7.1f} req/s  client CPU {run.client_cpu_s:5.2f} s "
+        f"({run.client_ms_per_request:.1f} ms/req)  mock CPU {run.server_cpu_s:5.2f} s "
+        f"({run.mock_us_per_request:.0f} us/req)  mock peak RSS {run.peak_rss_mb:.0f} MB\n"
+        f"    statuses {statuses}"
     )
 
 
@@ -149,25 +188,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop_on_sigterm()
     extra = " ".join(shlex.quote(a) for a in args.conformance_args)
-    print(f"suite: python -m conformance --base-url URL --token {args.token} {extra}".rstrip())
+    print(f"harness: python -m conformance --base-url URL --token {args.token} --quiet {extra}")
+    if args.schemathesis_examples:
+        print(
+            f"schemathesis: schemathesis run SPEC --checks all --header 'Authorization: Bearer "
+            f"{args.token}' --max-examples {args.schemathesis_examples} "
+            "--generation-deterministic --workers 1 --url URL"
+        )
+    print(f"mock: python -m mock_server --tokens POLICY (unknown: reject, allow: [{args.token}])")
     runs: list[Run] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        with tempfile.TemporaryDirectory(prefix="bench-") as name:
+            folder = Path(name)
+            policy = folder / "tokens.yaml"
+            policy.write_text(f"unknown: reject\nallow: [{args.token}]\n", encoding="utf-8")
             for number in range(1, args.runs + 1):
                 port = free_port()
                 command = [
                     sys.executable, "-m", "mock_server", "--host", HOST, "--port", str(port),
-                    "--spec", str(args.spec.resolve()), "--log-level", "info",
-                    *shlex.split(args.mock_args),
+                    "--spec", str(args.spec.resolve()), "--tokens", str(policy),
+                    "--log-level", "info", *shlex.split(args.mock_args),
                 ]  # fmt: skip
-                log = Path(folder) / f"mock-{number}.log"
+                log = folder / f"mock-{number}.log"
                 with running("mock", command, port=port, log=log) as server:
-                    run = run_suite(server, args, Path(folder) / f"suite-{number}.txt")
-                runs.append(run)
-                print(f"  run {number}: {describe(run)}", flush=True)
-                print("    the suite's last lines:\n" + indent(run.tail, "      "), flush=True)
+                    tools = [("harness", harness_command(server, args))]
+                    if args.schemathesis_examples:
+                        tools.append(("schemathesis", schemathesis_command(server, args)))
+                    for tool, tool_command in tools:
+                        run = run_tool(tool, tool_command, server, args, folder)
+                        runs.append(run)
+                        print(f"  run {number}: {describe(run)}", flush=True)
+                        print(
+                            f"    {tool}'s last lines:\n" + indent(run.tail, "      "), flush=True
+                        )
     except subprocess.TimeoutExpired:
-        print(f"the suite ran longer than {args.timeout} s and was stopped", file=sys.stderr)
+        print(f"a tool ran longer than {args.timeout} s and was stopped", file=sys.stderr)
         return 1
     except (BenchError, subprocess.SubprocessError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
@@ -176,14 +231,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; the mock was stopped", file=sys.stderr)
         return 130
     if not any(run.requests for run in runs):
-        print("the mock logged no requests: is its access log on at --log-level info?")
-    print(
-        f"\nconformance default profile against the mock (median of {len(runs)}): "
-        f"{statistics.median(r.wall_s for r in runs):.2f} s wall, "
-        f"{statistics.median(r.requests for r in runs):.0f} requests, "
-        f"{statistics.median(r.rps for r in runs):.1f} requests/s sent"
-    )
+        print("the mock logged no requests: is its request log on at --log-level info?")
+    print_summary(runs)
     return 0
+
+
+def print_summary(runs: list[Run]) -> None:
+    print(
+        f"\n{'tool':<14}{'runs':>5}{'requests':>10}{'wall s':>9}{'req/s':>9}"
+        f"{'client CPU ms/req':>19}{'mock CPU us/req':>17}"
+    )
+    medians: dict[str, tuple[float, float]] = {}
+    for tool in dict.fromkeys(run.tool for run in runs):
+        mine = [run for run in runs if run.tool == tool]
+        rps = statistics.median(run.rps for run in mine)
+        client = statistics.median(run.client_ms_per_request for run in mine)
+        medians[tool] = (rps, client)
+        print(
+            f"{tool:<14}{len(mine):>5}{statistics.median(r.requests for r in mine):>10.0f}"
+            f"{statistics.median(r.wall_s for r in mine):>9.2f}{rps:>9.1f}{client:>19.1f}"
+            f"{statistics.median(r.mock_us_per_request for r in mine):>17.0f}"
+        )
+    if "harness" in medians and "schemathesis" in medians:
+        (h_rps, h_cpu), (s_rps, s_cpu) = medians["harness"], medians["schemathesis"]
+        print(
+            f"\nharness vs Schemathesis --checks all (medians, this run): "
+            f"{h_rps / s_rps:.2f}x the requests per second, "
+            f"{h_cpu / s_cpu:.2f}x the client CPU per request "
+            f"({s_cpu / h_cpu:.1f}x cheaper per request)"
+        )
 
 
 if __name__ == "__main__":

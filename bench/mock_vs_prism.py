@@ -44,6 +44,9 @@ PRISM_DIR = ROOT / "bench" / ".prism"
 PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
 DEFAULT_SPEC = ROOT / "openapi" / "api-keys.yaml"
 BODIES = {"valid": VALID_BODY, "invalid": INVALID_BODY}
+# The mock row is the mock as the README starts it (request log on); this second row
+# silences the log, so one run shows what the log costs.
+QUIET_VARIANT = "quiet=--log-level warning"
 
 # The response() hook counts every status, so a 200 where 201 is due, or a 500 where
 # 400 is due, shows up: wrk itself only counts "non-2xx/3xx".
@@ -107,7 +110,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[],
         metavar="LABEL=ARGS",
         help="also load the mock started with extra ARGS, shown as mock-LABEL "
-        '(e.g. granian="--server granian"); repeatable',
+        '(e.g. workers2="--workers 2"); repeatable. mock-quiet '
+        f"({QUIET_VARIANT.partition('=')[2]}) is always loaded with the mock",
     )
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document")
     parser.add_argument(
@@ -152,10 +156,13 @@ def contenders(args: argparse.Namespace) -> list[Contender]:
     def prism(port: int) -> list[str]:
         return [str(PRISM_BIN), "mock", "-h", HOST, "-p", str(port), spec]
 
+    # As the README starts it (`python -m mock_server`), on a free port: default options,
+    # the request log on. --spec only when the benchmark is given another contract.
+    own_spec = [] if args.spec.resolve() == DEFAULT_SPEC.resolve() else ["--spec", spec]
+
     def mock(extra: Sequence[str]) -> Callable[[int], list[str]]:
         def command(port: int) -> list[str]:
-            return [python, "-m", "mock_server", "--host", HOST, "--port", str(port),
-                    "--spec", spec, "--log-level", "warning", *extra]  # fmt: skip
+            return [python, "-m", "mock_server", "--port", str(port), *own_spec, *extra]
 
         return command
 
@@ -170,7 +177,8 @@ def contenders(args: argparse.Namespace) -> list[Contender]:
         found.append(Contender("prism", prism, strict))
     if "mock" in wanted:
         found.append(Contender("mock", mock(()), strict))
-    for variant in args.mock_variant:
+    variants = [QUIET_VARIANT, *args.mock_variant] if "mock" in wanted else args.mock_variant
+    for variant in variants:
         label, _, extra = variant.partition("=")
         found.append(Contender(f"mock-{label}", mock(shlex.split(extra)), strict))
     if "floor" in wanted:

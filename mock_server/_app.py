@@ -18,6 +18,7 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._log import ACCESS_LOGGER, LogSink
 from ._middleware import RequestContextMiddleware
 from ._prefer import PREFERENCE_APPLIED
 from ._settings import Settings
@@ -50,8 +51,15 @@ class MockApp(Starlette):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, contract: Contract | None = None) -> MockApp:
-    """The mock as an ASGI app. ``contract`` defaults to the spec named in ``settings``."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    contract: Contract | None = None,
+    request_log: LogSink | None = ACCESS_LOGGER,
+) -> MockApp:
+    """The mock as an ASGI app. ``contract`` defaults to the spec named in ``settings``.
+    Request log lines go to ``request_log`` (None: no log), by default to the
+    ``mock_server.access`` logger at INFO."""
     settings = settings or Settings()
     contract = contract or load_contract(settings.spec)
     endpoint = Endpoint(contract, settings)
@@ -89,7 +97,10 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
             expose_headers=[*documented, PREFERENCE_APPLIED],
         )
         return RequestContextMiddleware(
-            cors, request_id_header=contract.request_id_header, delay_ms=settings.delay_ms
+            cors,
+            request_id_header=contract.request_id_header,
+            delay_ms=settings.delay_ms,
+            log=request_log,
         )
 
     app = MockApp(

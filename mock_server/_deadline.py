@@ -9,6 +9,7 @@ one watchdog task, started lazily, cancels the reads that overrun.
 from __future__ import annotations
 
 import asyncio
+from asyncio import current_task
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -26,17 +27,19 @@ class Deadlines:
         self._pending: dict[asyncio.Task[object], float] = {}
         self._expired: set[asyncio.Task[object]] = set()
         self._watchdog: asyncio.Task[None] | None = None
+        self._watchdog_loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, awaitable: Awaitable[T]) -> T:
         """Await ``awaitable``; raise DeadlineExceeded if it takes longer than ``seconds``."""
-        task = asyncio.current_task()
+        task = current_task()
         if task is None:  # pragma: no cover - always inside a task under an ASGI server
             return await awaitable
-        loop = asyncio.get_running_loop()
-        watchdog = self._watchdog
-        if watchdog is None or watchdog.done() or watchdog.get_loop() is not loop:
+        loop = task.get_loop()
+        if self._watchdog_loop is not loop or self._watchdog is None or self._watchdog.done():
             self._watchdog = loop.create_task(self._watch())
-        self._pending[task] = loop.time() + self.seconds
+            self._watchdog_loop = loop
+        pending = self._pending
+        pending[task] = loop.time() + self.seconds
         try:
             return await awaitable
         except asyncio.CancelledError:
@@ -46,7 +49,7 @@ class Deadlines:
                 raise DeadlineExceeded from None
             raise
         finally:
-            self._pending.pop(task, None)
+            pending.pop(task, None)  # the watchdog may have removed it
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()

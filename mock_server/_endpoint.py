@@ -15,6 +15,7 @@ from apikeys_contract import Contract
 from ._deadline import DeadlineExceeded, Deadlines
 from ._errors import JSON, ApiError, send_error, send_json
 from ._headers import RequestHeaders
+from ._middleware import note_failure
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
 from ._settings import Settings
@@ -58,6 +59,8 @@ class Endpoint:
             required = self.status_headers.get(error.status)
             if required:
                 error.headers = {**required, **error.headers}
+            if error.__cause__ is not None and error.status == 500:
+                note_failure(scope, error.__cause__)  # for the request log
             await send_error(send, error, self.error_media_types.get(error.status, JSON))
             return
         await send_json(send, status, body, media_type=self.media_type, headers=extra)

@@ -57,9 +57,17 @@ class MockProcess:
 
 
 @contextlib.contextmanager
-def mock_process(*args: str, env: dict[str, str] | None = None) -> Iterator[MockProcess]:
-    """Start ``python -m mock_server --port 0 ARGS`` and wait until it listens."""
+def mock_process(
+    *args: str, env: dict[str, str] | None = None, prelude: str | None = None
+) -> Iterator[MockProcess]:
+    """Start ``python -m mock_server --port 0 ARGS`` and wait until it listens.
+
+    ``prelude`` is Python run first in the same process (e.g. to change a module constant).
+    """
     command: Sequence[str] = [sys.executable, "-m", "mock_server", "--port", "0", *args]
+    if prelude is not None:
+        main = "import runpy; runpy.run_module('mock_server', run_name='__main__')"
+        command = [sys.executable, "-c", f"{prelude}\n{main}", "--port", "0", *args]
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
