@@ -171,9 +171,10 @@ def test_an_unexpected_error_is_a_500_logged_with_its_type(
     def broken(self: object, request: object) -> dict[str, str]:
         raise LookupError("a bug in the mock")
 
-    monkeypatch.setattr(responses.SuccessPlan, "body", broken)
     sink = ListSink()
     app = create_app(Settings(), request_log=sink)
+    # After start-up, which proves the plan by building a body with it.
+    monkeypatch.setattr(responses.SuccessPlan, "body", broken)
     if transport == "asgi":
         with TestClient(app, base_url="http://mock.test", raise_server_exceptions=False) as c:
             response = c.post("/api-keys", json={"name": "k"}, headers=JSON_HEADERS)
