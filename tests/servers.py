@@ -40,11 +40,12 @@ def serve(app: ASGIApp, *, http: str = "httptools") -> Iterator[str]:
         sock.close()
 
 
-LISTENING = re.compile(r"listening on (http://\S+)")
+# A plain URL only: Prism colours its log line.
+LISTENING = re.compile(r"listening on (http://[A-Za-z0-9.:\[\]-]+)")
 
 
 class MockProcess:
-    """A ``python -m mock_server`` child process; its output is drained into ``lines``."""
+    """A child process that serves HTTP; its output is drained into ``lines``."""
 
     def __init__(self, process: subprocess.Popen[str], url: str, lines: list[str]) -> None:
         self.process = process
@@ -54,6 +55,61 @@ class MockProcess:
     @property
     def output(self) -> str:
         return "".join(self.lines)
+
+
+@contextlib.contextmanager
+def listening_process(
+    command: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 20,
+) -> Iterator[MockProcess]:
+    """Run ``command``, which prints ``listening on http://HOST:PORT``; yield its URL.
+
+    Its output is drained all along, so a chatty server never blocks on a full pipe; the
+    process is terminated (killed if it lingers) on the way out.
+    """
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    started = threading.Event()
+    url: list[str] = []
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            found = LISTENING.search(line)
+            if found and not started.is_set():
+                url.append(found.group(1).rstrip("/"))
+                started.set()
+        started.set()  # the process ended without listening
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        if not started.wait(timeout) or not url:
+            raise RuntimeError(f"{command[0]} did not start:\n" + "".join(lines))
+        yield MockProcess(process, url[0], lines)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        reader.join(5)
 
 
 @contextlib.contextmanager
@@ -68,38 +124,5 @@ def mock_process(
     if prelude is not None:
         main = "import runpy; runpy.run_module('mock_server', run_name='__main__')"
         command = [sys.executable, "-c", f"{prelude}\n{main}", "--port", "0", *args]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: list[str] = []
-    started = threading.Event()
-    url: list[str] = []
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            found = LISTENING.search(line)
-            if found and not started.is_set():
-                url.append(found.group(1))
-                started.set()
-        started.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        if not started.wait(20) or not url:
-            raise RuntimeError("mock did not start:\n" + "".join(lines))
-        yield MockProcess(process, url[0], lines)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        reader.join(5)
+    with listening_process(command, env=env) as mock:
+        yield mock
