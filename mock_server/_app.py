@@ -17,6 +17,7 @@ from apikeys_contract import Contract, load_contract
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._inspector import install_journal
 from ._middleware import RequestContextMiddleware
 from ._settings import Settings
 
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
         exception_handlers={HTTPException: on_http_error},
     )
     app.router.redirect_slashes = False
+    if settings.journal:
+        install_journal(app, contract, settings.journal_size)
     app.state.contract = contract
     app.state.settings = settings
     return app

@@ -17,6 +17,7 @@ import uvicorn
 from apikeys_contract import SpecError, load_contract
 
 from ._app import create_app
+from ._live_options import add_journal_options, journal_settings
 from ._protocol import contract_protocol
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="info logs one JSON line per request [LOG_LEVEL]",
     )
+    add_journal_options(parser)
     add("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -197,5 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         delay_ms=int(args.delay_ms),
         max_body_bytes=max(1, int(args.max_body_bytes)),
         body_timeout_s=float(args.body_timeout),
+        **journal_settings(args),
     )
     return run(host=args.host, port=int(args.port), settings=settings, log_level=args.log_level)
