@@ -13,12 +13,15 @@ from importlib import metadata
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
-from apikeys_contract import SpecError, load_contract
+from apikeys_contract import Contract, SpecError, load_contract
 
 from ._app import create_app
-from ._live_options import add_journal_options, journal_settings
+from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
 from ._protocol import contract_protocol
+from ._proxy_settings import ProxySettings
+from ._run_report import write_reports
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
 
@@ -128,8 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="info logs one JSON line per request [LOG_LEVEL]",
     )
     add_journal_options(parser)
+    add_proxy_options(parser)
     add("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
+
+
+def proxy_app(settings: Settings, proxy: ProxySettings, contract: Contract) -> ASGIApp:
+    from ._proxy import ProxyApp  # httpx is loaded only in proxy mode
+
+    return ProxyApp(settings, proxy, contract=contract)
 
 
 def _fail(message: str) -> int:
@@ -143,12 +153,17 @@ def run(
     port: int = 4010,
     settings: Settings | None = None,
     log_level: str = "info",
+    proxy: ProxySettings | None = None,
 ) -> int:
     """Load the contract, bind the socket and serve until interrupted. Returns an exit code."""
     settings = settings or Settings()
     try:
         contract = load_contract(settings.spec)
-        app = create_app(settings, contract=contract)  # refuses what it cannot serve
+        app = (
+            proxy_app(settings, proxy, contract)
+            if proxy
+            else create_app(settings, contract=contract)  # refuses what it cannot serve
+        )
     except SpecError as exc:
         return _fail(str(exc))
     try:
@@ -166,7 +181,8 @@ def run(
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
     print(
         f"mock_server {_version()}: {contract.method} {contract.path} from {contract.origin}, "
-        f"listening on http://{shown}:{bound_port}",
+        + (f"validation proxy for {proxy.upstream}, " if proxy else "")
+        + f"listening on http://{shown}:{bound_port}",
         flush=True,
     )
     config = uvicorn.Config(
@@ -182,6 +198,14 @@ def run(
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run(sockets=[sock])
+    if proxy and hasattr(app, "session"):
+        write_reports(
+            app.session,
+            proxy.upstream,
+            strict=proxy.strict,
+            report_json=proxy.report_json,
+            junit_xml=proxy.junit_xml,
+        )
     return EXIT_OK
 
 
@@ -201,4 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         body_timeout_s=float(args.body_timeout),
         **journal_settings(args),
     )
-    return run(host=args.host, port=int(args.port), settings=settings, log_level=args.log_level)
+    proxy = proxy_settings(parser, args, tokens if args.tokens else None)
+    return run(
+        host=args.host,
+        port=int(args.port),
+        settings=settings,
+        log_level=args.log_level,
+        proxy=proxy,
+    )

@@ -170,7 +170,11 @@ def test_the_prefix_never_shadows_the_contract() -> None:
     ("variant", "request_kwargs", "secret"),
     [
         ("api-key-query.yaml", {"params": {"api_key": "query-key-5678"}}, "query-key-5678"),
-        ("api-key-cookie.yaml", {"headers": {"Cookie": "session=cookie-key-5678"}}, "cookie-key-5678"),  # noqa: E501
+        (
+            "api-key-cookie.yaml",
+            {"headers": {"Cookie": "session=cookie-key-5678"}},
+            "cookie-key-5678",
+        ),  # noqa: E501
         ("api-key-header.yaml", None, None),
     ],
 )
