@@ -174,7 +174,7 @@ def test_the_prefix_never_shadows_the_contract() -> None:
             "api-key-cookie.yaml",
             {"headers": {"Cookie": "session=cookie-key-5678"}},
             "cookie-key-5678",
-        ),  # noqa: E501
+        ),
         ("api-key-header.yaml", None, None),
     ],
 )
