@@ -15,11 +15,12 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-from apikeys_contract import Contract, SpecError, load_contract
+from apikeys_contract import SpecError, load_contract
 
 from ._app import create_app
 from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
 from ._protocol import contract_protocol
+from ._proxy import ProxyApp
 from ._proxy_settings import ProxySettings
 from ._run_report import write_reports
 from ._settings import Settings
@@ -136,12 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def proxy_app(settings: Settings, proxy: ProxySettings, contract: Contract) -> ASGIApp:
-    from ._proxy import ProxyApp  # httpx is loaded only in proxy mode
-
-    return ProxyApp(settings, proxy, contract=contract)
-
-
 def _fail(message: str) -> int:
     print(f"mock_server: error: {message}", file=sys.stderr)
     return EXIT_STARTUP_FAILED
@@ -159,8 +154,8 @@ def run(
     settings = settings or Settings()
     try:
         contract = load_contract(settings.spec)
-        app = (
-            proxy_app(settings, proxy, contract)
+        app: ASGIApp = (
+            ProxyApp(settings, proxy, contract=contract)
             if proxy
             else create_app(settings, contract=contract)  # refuses what it cannot serve
         )
@@ -198,7 +193,7 @@ def run(
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run(sockets=[sock])
-    if proxy and hasattr(app, "session"):
+    if proxy and isinstance(app, ProxyApp):
         write_reports(
             app.session,
             proxy.upstream,

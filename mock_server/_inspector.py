@@ -97,7 +97,6 @@ def install_journal(app: MockApp, contract: Contract, size: int) -> Journal:
     options = {
         "journal": journal,
         "redactor": Redactor(contract),
-        "request_id_header": contract.request_id_header,
         "operation": (contract.path, contract.method),
     }
     app.operation = Recorder(app.operation, **options)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ import orjson
 from apikeys_contract import Contract, Location
 
 REDACTED = "[redacted]"
+REDACTED_BYTES = REDACTED.encode()
 # What is kept of each body; the rest is dropped and the entry says so.
 BODY_LIMIT = 64 * 1024
 DEFAULT_SIZE = 1000
@@ -42,22 +43,25 @@ class Violation:
     problems: tuple[dict[str, str], ...] = ()
 
 
+RawPairs = list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]
+
+
 @dataclass(slots=True)
 class Record:
-    """One exchange as stored: already redacted. ``response_body`` is None when the
-    upstream never answered (proxy mode)."""
+    """One exchange as stored: already redacted, header pairs as ASGI bytes (decoded only
+    when read). ``response_body`` is None when the upstream never answered (proxy mode);
+    ``duration`` is in seconds."""
 
     time: float
     method: str
     path: str
-    query: str
-    request_headers: Pairs
+    query: bytes
+    request_headers: RawPairs
     request_body: bytes
     status: int
-    response_headers: Pairs
+    response_headers: RawPairs
     response_body: bytes | None
-    duration_ms: float
-    request_id: str | None
+    duration: float
     operation: bool = True
     violations: tuple[Violation, ...] = ()
     request_truncated: bool = False
@@ -66,35 +70,38 @@ class Record:
     view: dict[str, Any] | None = None  # its JSON form, built when first read
 
 
+def text_pairs(raw: RawPairs) -> Pairs:
+    return tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw)
+
+
 class Redactor:
     """What the contract says carries credentials and secrets, read once."""
 
     def __init__(self, contract: Contract) -> None:
         security = contract.security
         self.headers = ALWAYS_REDACTED | security.header_names
+        self.header_bytes = frozenset(name.encode("latin-1") for name in self.headers)
         self.query = frozenset(s.field for s in security.schemes if s.location is Location.QUERY)
         self.secret_fields = contract.secret_fields
-        self.success_status = contract.success_status
 
-    def header_pairs(self, raw: Iterable[tuple[bytes, bytes]]) -> Pairs:
-        """ASGI header pairs as text, the credential-carrying values replaced."""
-        redacted = self.headers
-        kept = []
-        for name, value in raw:
-            key = name.decode("latin-1").lower()
-            kept.append((key, REDACTED if key in redacted else value.decode("latin-1")))
-        return tuple(kept)
+    def header_pairs(self, raw: RawPairs) -> RawPairs:
+        """ASGI header pairs (lower-case names) with the credential-carrying values
+        replaced; the same object when there is none (the common case costs one pass)."""
+        redacted = self.header_bytes
+        for name, _ in raw:
+            if name in redacted:
+                return [(k, REDACTED_BYTES if k in redacted else v) for k, v in raw]
+        return raw
 
-    def query_string(self, raw: bytes) -> str:
-        text = raw.decode("latin-1")
-        if not text or not self.query:
-            return text
-        pairs = parse_qsl(text, keep_blank_values=True)
-        return urlencode([(k, REDACTED if k in self.query else v) for k, v in pairs])
+    def query_string(self, raw: bytes) -> bytes:
+        if not raw or not self.query:
+            return raw
+        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+        return urlencode([(k, REDACTED if k in self.query else v) for k, v in pairs]).encode()
 
     def response_body(self, status: int, body: bytes) -> bytes:
         """``body`` with the secret properties' values replaced (success bodies only)."""
-        if not self.secret_fields or not 200 <= status < 300 or body.lstrip()[:1] != b"{":
+        if not self.secret_fields or not 200 <= status < 300 or body[:1] != b"{":
             return body
         try:
             document = orjson.loads(body)
@@ -116,16 +123,11 @@ def scrub(data: bytes, secrets: Iterable[str]) -> bytes:
     return data
 
 
-def scrub_pairs(pairs: Pairs, secrets: Iterable[str]) -> Pairs:
+def scrub_pairs(pairs: RawPairs, secrets: Iterable[str]) -> RawPairs:
     shown = [s for s in secrets if s]
     if not shown:
         return pairs
-    out = []
-    for name, value in pairs:
-        for secret in shown:
-            value = value.replace(secret, REDACTED)
-        out.append((name, value))
-    return tuple(out)
+    return [(name, scrub(value, shown)) for name, value in pairs]
 
 
 @dataclass

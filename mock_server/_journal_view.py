@@ -16,7 +16,7 @@ from typing import Any
 from apikeys_contract import Answer, Contract, judge_body
 
 from ._errors import ApiError
-from ._journal import Record, body_text
+from ._journal import Record, body_text, text_pairs
 
 VERDICTS = ("ok", "rejected", "violation")
 # The check name of the proxy's request-side judgement: a client (frontend) bug.
@@ -52,9 +52,8 @@ def broken_rule(contract: Contract, record: Record) -> dict[str, Any] | None:
         if found.check == REQUEST_CHECK and found.problems:
             return _body_rule(contract, found.message, found.problems)
     if not record.request_truncated and record.status == 400:
-        judged = judge_body(
-            contract, record.request_body, _header(record.request_headers, "content-type")
-        )
+        content_type = _header(text_pairs(record.request_headers), "content-type")
+        judged = judge_body(contract, record.request_body, content_type)
         if Answer.SUCCESS not in judged.answers:
             problems = tuple(p.as_dict() for p in judged.problems)
             return _body_rule(contract, judged.cause, problems)
@@ -86,25 +85,27 @@ def _body_rule(
 
 def view(contract: Contract, record: Record) -> dict[str, Any]:
     """The JSON form of one exchange (built once)."""
+    request_headers = text_pairs(record.request_headers)
+    response_headers = text_pairs(record.response_headers)
     return {
         "id": record.id,
         "time": timestamp(record.time),
         "method": record.method,
         "path": record.path,
-        "query": record.query,
+        "query": record.query.decode("latin-1"),
         "status": record.status,
-        "duration_ms": record.duration_ms,
-        "request_id": record.request_id,
+        "duration_ms": round(record.duration * 1000, 3),
+        "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],
         "rule": broken_rule(contract, record),
         "request": {
-            "headers": [list(pair) for pair in record.request_headers],
+            "headers": [list(pair) for pair in request_headers],
             "body": body_text(record.request_body),
             "truncated": record.request_truncated,
         },
         "response": {
-            "headers": [list(pair) for pair in record.response_headers],
+            "headers": [list(pair) for pair in response_headers],
             "body": None if record.response_body is None else body_text(record.response_body),
             "truncated": record.response_truncated,
         },

@@ -4,7 +4,6 @@ mock's own (``_cli`` adds them and forwards what they say)."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -124,8 +123,6 @@ def proxy_settings(
         )
     except ValueError as exc:
         parser.error(f"--proxy: {exc}")
-    if importlib.util.find_spec("httpx") is None:
-        parser.error("--proxy needs httpx: pip install httpx")
     if reports:
         problem = reports_unavailable() or next(filter(None, map(unwritable, reports)), None)
         if problem:

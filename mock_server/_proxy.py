@@ -19,7 +19,7 @@ import shlex
 import time
 from typing import Any
 
-import httpx
+import httptools
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +29,16 @@ from apikeys_contract.checks import Received
 from ._errors import ApiError, send_error
 from ._ids import uuid4
 from ._inspector import journal_routes
-from ._journal import REDACTED, Journal, Record, Redactor, scrub, scrub_pairs
+from ._journal import (
+    BODY_LIMIT,
+    REDACTED,
+    Journal,
+    Record,
+    Redactor,
+    scrub,
+    scrub_pairs,
+    text_pairs,
+)
 from ._journal import Violation as Broken
 from ._live_checks import (
     LiveRequest,
@@ -55,8 +64,6 @@ VIOLATIONS_HEADER = "x-contract-violations"
 # the very contract it checks.
 PROXY_FAILURE = 500
 access_log = logging.getLogger("mock_server.access")
-# httpx logs every request at INFO: the proxy's own JSON line says it all.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def proxy_error(code: str, message: str, **extra: Any) -> ApiError:
@@ -72,17 +79,13 @@ class ProxyApp:
         proxy: ProxySettings,
         *,
         contract: Contract | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.contract = contract or load_contract(settings.spec)
         self.settings = settings
         self.proxy = proxy
         self.session = Session(self.contract)
         self.upstream = Upstream(
-            proxy.upstream,
-            timeout=proxy.timeout_s,
-            limit=settings.max_body_bytes,
-            transport=transport,
+            proxy.upstream, timeout=proxy.timeout_s, limit=settings.max_body_bytes
         )
         self.redactor = Redactor(self.contract)
         self.request_id = self.contract.request_id_header.lower()
@@ -107,7 +110,6 @@ class ProxyApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.upstream.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -250,7 +252,7 @@ class Exchange:
             try:
                 async for chunk in reply.rest:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (httpx.HTTPError, OSError):
+            except (OSError, TimeoutError, httptools.HttpParserError):
                 pass  # the head is sent; the client sees the body end early
             await send({"type": "http.response.body", "body": b""})
         self.finish(reply.status, headers, reply.body, not reply.complete, found, generated)
@@ -308,21 +310,20 @@ class Exchange:
                     request_headers=scrub_pairs(
                         redactor.header_pairs(self.request.headers), hidden
                     ),
-                    request_body=scrub(self.request.body[: 64 * 1024], hidden),
+                    request_body=scrub(self.request.body[:BODY_LIMIT], hidden),
                     status=status,
                     response_headers=scrub_pairs(
                         redactor.header_pairs(
-                            (k.encode("latin-1"), v.encode("latin-1")) for k, v in headers
+                            [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
                         ),
                         hidden,
                     ),
-                    response_body=scrub(redactor.response_body(status, body[: 64 * 1024]), hidden),
-                    duration_ms=duration,
-                    request_id=request_id,
+                    response_body=scrub(redactor.response_body(status, body[:BODY_LIMIT]), hidden),
+                    duration=duration / 1000,
                     operation=self.operation,
                     violations=shown,
-                    request_truncated=len(self.request.body) > 64 * 1024,
-                    response_truncated=truncated or len(body) > 64 * 1024,
+                    request_truncated=len(self.request.body) > BODY_LIMIT,
+                    response_truncated=truncated or len(body) > BODY_LIMIT,
                 )
             )
         if access_log.isEnabledFor(logging.INFO):
@@ -340,12 +341,11 @@ class Exchange:
     def reproducer(self) -> str:
         """A curl line for this request; credentials as ``$APIKEYS_PROXY_CREDENTIAL``."""
         app = self.app
-        query = app.redactor.query_string(self.request.query)
+        query = app.redactor.query_string(self.request.query).decode("latin-1")
         url = app.upstream.base_url + self.request.path + (f"?{query}" if query else "")
         parts = ["curl", "-sS", "-i", "-X", self.request.method, shlex.quote(url)]
-        for (name, value), (_, raw) in zip(
-            app.redactor.header_pairs(self.request.headers), self.request.headers, strict=True
-        ):
+        shown = text_pairs(app.redactor.header_pairs(self.request.headers))
+        for (name, value), (_, raw) in zip(shown, self.request.headers, strict=True):
             if value == REDACTED:
                 scheme = raw.decode("latin-1").strip().partition(" ")
                 prefix = f"{scheme[0]} " if scheme[1] and name == "authorization" else ""

@@ -2,14 +2,16 @@
 
 Each broken target must show its defect in ``X-Contract-Violations``, in the journal and in
 the run report, under the check the harness reports it with; a conforming target shows
-none. The proxy runs in-process (the upstream through httpx's ASGI transport) and over
-real HTTP.
+none. The proxy runs in-process (with TestClient) and over real HTTP; upstreams always
+run over real HTTP.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,10 +69,12 @@ TRAFFIC: list[tuple[dict[str, str], Any]] = [
 ]
 
 
-def proxy_app(defects: Defects, **options: Any) -> ProxyApp:
-    upstream = httpx.ASGITransport(create_target(defects))
-    proxy = ProxySettings(upstream="http://upstream.test", **options)
-    return ProxyApp(Settings(), proxy, contract=CONTRACT, transport=upstream)
+@contextlib.contextmanager
+def proxy_app(defects: Defects, **options: Any) -> Iterator[ProxyApp]:
+    """The proxy (in-process) in front of ``defects``'s target (over real HTTP)."""
+    with serve(create_target(defects)) as upstream:
+        proxy = ProxySettings(upstream=upstream, **options)
+        yield ProxyApp(Settings(), proxy, contract=CONTRACT)
 
 
 def send_traffic(client: httpx.Client) -> list[httpx.Response]:
@@ -94,8 +98,7 @@ def journal_checks(client: httpx.Client) -> set[str]:
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_each_broken_target_shows_its_defect(name: str) -> None:
     defects, check = BROKEN[name]
-    app = proxy_app(defects, tokens=TOKENS)
-    with TestClient(app) as client:
+    with proxy_app(defects, tokens=TOKENS) as app, TestClient(app) as client:
         responses = send_traffic(client)
         assert check in header_checks(responses)
         assert check in journal_checks(client)
@@ -107,8 +110,7 @@ def test_each_broken_target_shows_its_defect(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(ODD_BUT_CONFORMING))
 def test_a_conforming_target_shows_no_violation(name: str) -> None:
-    app = proxy_app(ODD_BUT_CONFORMING[name], tokens=TOKENS)
-    with TestClient(app) as client:
+    with proxy_app(ODD_BUT_CONFORMING[name], tokens=TOKENS) as app, TestClient(app) as client:
         responses = send_traffic(client)
         # Only the client's own mistakes (invalid bodies, an empty token) are reported.
         assert header_checks(responses) <= {"request"}
@@ -121,8 +123,7 @@ def test_a_conforming_target_shows_no_violation(name: str) -> None:
 
 def test_without_a_token_policy_the_role_of_a_token_is_unknown() -> None:
     # Any token accepted: invisible to a proxy that does not know which tokens exist.
-    app = proxy_app(Defects(only_known_tokens=False))
-    with TestClient(app) as client:
+    with proxy_app(Defects(only_known_tokens=False)) as app, TestClient(app) as client:
         response = client.post(
             "/api-keys", json={"name": "x"}, headers={"Authorization": f"Bearer {UNKNOWN_TOKEN}"}
         )
@@ -135,8 +136,7 @@ def test_without_a_token_policy_the_role_of_a_token_is_unknown() -> None:
 
 
 def test_the_answer_is_the_upstream_answer_unchanged() -> None:
-    app = proxy_app(Defects())
-    with TestClient(app) as client:
+    with proxy_app(Defects()) as app, TestClient(app) as client:
         response = client.post("/api-keys", json={"name": "ci"}, headers=BEARER)
         direct = TestClient(create_target(Defects())).post(
             "/api-keys", json={"name": "ci"}, headers=BEARER
@@ -149,8 +149,7 @@ def test_the_answer_is_the_upstream_answer_unchanged() -> None:
 
 
 def test_the_proxy_never_adds_a_request_id_of_its_own() -> None:
-    app = proxy_app(Defects(request_id="missing"))
-    with TestClient(app) as client:
+    with proxy_app(Defects(request_id="missing")) as app, TestClient(app) as client:
         response = client.post("/api-keys", json={"name": "ci"}, headers=BEARER)
     assert "x-request-id" not in response.headers
     assert json.loads(response.headers["x-contract-violations"])[0]["check"] == "headers"
@@ -158,8 +157,7 @@ def test_the_proxy_never_adds_a_request_id_of_its_own() -> None:
 
 def test_tokens_and_generated_secrets_are_never_stored_or_shown() -> None:
     defects = Defects(reflect_token=True, unknown_token_echoed=True, constant_secret=False)
-    app = proxy_app(defects, tokens=TOKENS)
-    with TestClient(app) as client:
+    with proxy_app(defects, tokens=TOKENS) as app, TestClient(app) as client:
         created = client.post("/api-keys", json={"name": "ci"}, headers=BEARER)
         echoed = client.post(
             "/api-keys", json={"name": "x"}, headers={"Authorization": f"Bearer {UNKNOWN_TOKEN}"}
@@ -177,8 +175,7 @@ def test_tokens_and_generated_secrets_are_never_stored_or_shown() -> None:
 
 
 def test_a_repeated_secret_is_reported_without_showing_it() -> None:
-    app = proxy_app(Defects(constant_secret=True))
-    with TestClient(app) as client:
+    with proxy_app(Defects(constant_secret=True)) as app, TestClient(app) as client:
         client.post("/api-keys", json={"name": "a"}, headers=BEARER)
         second = client.post("/api-keys", json={"name": "b"}, headers=BEARER)
     assert "clientSecret repeated" in second.headers["x-contract-violations"]
@@ -186,13 +183,13 @@ def test_a_repeated_secret_is_reported_without_showing_it() -> None:
 
 
 def test_strict_mode_replaces_a_broken_response_by_a_contract_shaped_500() -> None:
-    app = proxy_app(Defects(invalid_status=422), strict=True)
     validator = CONTRACT.response_validator(500)
     assert validator is not None
-    with TestClient(app) as client:
+    broken = proxy_app(Defects(invalid_status=422), strict=True)
+    with broken as app, TestClient(app) as client:
         response = client.post("/api-keys", json={"name": "   "}, headers=BEARER)
         fine = client.post("/api-keys", json={"name": "ok"}, headers=BEARER)
-        [replaced, _] = client.get("/__mock/requests?status=500,201").json()["requests"][::-1]
+        journal = client.get("/__mock/requests").json()["requests"]
     assert response.status_code == 500
     body = response.json()
     assert validator.is_valid(body)
@@ -202,30 +199,58 @@ def test_strict_mode_replaces_a_broken_response_by_a_contract_shaped_500() -> No
     assert response.headers["x-request-id"]  # the upstream's
     assert "status_conformance" in response.headers["x-contract-violations"]
     assert fine.status_code == 201  # a conforming response passes unchanged
-    assert replaced["status"] in (201, 500)
+    assert [entry["status"] for entry in journal] == [201, 500]  # what the client got
+    assert journal[1]["verdict"] == "violation"
 
 
 def test_strict_mode_keeps_the_upstream_request_id() -> None:
-    app = proxy_app(Defects(success_status=200), strict=True)
-    with TestClient(app) as client:
+    with proxy_app(Defects(success_status=200), strict=True) as app, TestClient(app) as client:
         response = client.post("/api-keys", json={"name": "ok"}, headers=BEARER)
     assert response.status_code == 500
     assert response.headers.get_list("x-request-id")[0] != ""
     assert len(response.headers.get_list("x-request-id")) == 1
 
 
-class Silent:
-    """An upstream that accepts the request and never answers."""
+@contextlib.contextmanager
+def silent_upstream() -> Iterator[str]:
+    """A port that takes connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await asyncio.Event().wait()
+
+@contextlib.contextmanager
+def garbage_upstream() -> Iterator[str]:
+    """An upstream that answers every connection with bytes that are not HTTP."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+
+    def answer() -> None:
+        while True:
+            try:
+                connection, _ = sock.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 def test_a_silent_upstream_gets_a_contract_shaped_500_within_the_timeout() -> None:
-    proxy = ProxySettings(upstream="http://upstream.test", timeout_s=0.2)
-    app = ProxyApp(Settings(), proxy, contract=CONTRACT, transport=httpx.ASGITransport(Silent()))
-    with TestClient(app) as client:
-        response = client.post("/api-keys", json={"name": "x"}, headers=BEARER)
+    with silent_upstream() as upstream:
+        proxy = ProxySettings(upstream=upstream, timeout_s=0.2)
+        app = ProxyApp(Settings(), proxy, contract=CONTRACT)
+        with TestClient(app) as client:
+            response = client.post("/api-keys", json={"name": "x"}, headers=BEARER)
     assert response.status_code == 500
     assert response.json()["code"] == "upstream_timeout"
     assert "0.2 s" in response.json()["message"]
@@ -234,6 +259,16 @@ def test_a_silent_upstream_gets_a_contract_shaped_500_within_the_timeout() -> No
     assert item["check"] == "status_conformance"
     report = build_report(app.session, "u", strict=False)
     assert [f.summary for f in report.findings] == ["no HTTP answer"]
+
+
+def test_an_upstream_that_does_not_speak_http_gets_a_contract_shaped_500() -> None:
+    with garbage_upstream() as upstream:
+        app = ProxyApp(Settings(), ProxySettings(upstream=upstream), contract=CONTRACT)
+        with TestClient(app) as client:
+            response = client.post("/api-keys", json={"name": "x"}, headers=BEARER)
+    assert response.status_code == 500
+    assert response.json()["code"] == "upstream_failed"
+    assert response.headers["x-request-id"]
 
 
 def test_an_unreachable_upstream_gets_a_contract_shaped_500() -> None:
@@ -326,3 +361,38 @@ def test_the_violations_header_is_bounded_and_valid_json() -> None:
     assert violations_header([]) is None
     one = violations_header([Violation("request", "short")])
     assert json.loads(one or "") == [{"check": "request", "message": "short"}]
+
+
+@contextlib.contextmanager
+def closing_upstream() -> Iterator[str]:
+    """Answers one request per connection, then closes it without saying so beforehand
+    (as an upstream whose keep-alive timeout just expired does)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+
+    def serve_forever() -> None:
+        while True:
+            try:
+                connection, _ = sock.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    threading.Thread(target=serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def test_a_kept_connection_the_upstream_closed_is_retried_on_a_new_one() -> None:
+    with closing_upstream() as upstream:
+        app = ProxyApp(Settings(), ProxySettings(upstream=upstream), contract=CONTRACT)
+        with TestClient(app) as client:
+            answers = [client.get("/status") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert {a.text for a in answers} == {"ok"}
