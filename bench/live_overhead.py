@@ -11,8 +11,9 @@
 
 Every server listens on a free port on 127.0.0.1 and is stopped at the end (also on Ctrl-C).
 Rounds interleave the servers because absolute figures drift on a shared machine; only the
-ratios of one run are comparable. Request logs are off everywhere (``--log-level
-warning``), so only the proxy or the journal differs. Needs wrk.
+ratios of one run are comparable. Request logs are off (``--log-level warning``) except in
+the second pair of journal rows, which run the mock as the README starts it (request log on,
+into a file). Needs wrk.
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def mock_command(port: int, *extra: str) -> list[str]:
+    level = [] if "--log-level" in extra else ["--log-level", "warning"]
     return [
         sys.executable, "-m", "mock_server", "--host", HOST, "--port", str(port),
-        "--log-level", "warning", *extra,
+        *level, *extra,
     ]  # fmt: skip
 
 
@@ -176,13 +178,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for server in order:
                         bench.load(server, "valid", one, 201)
                         bench.load(server, "valid", c, 201)
-            print("2. the mock with its journal on and off")
+            print("2. the mock with its journal on and off, request log off and on")
+            info = ("--log-level", "info")
             with (
                 mock("journal-on", folder) as on,
                 mock("journal-off", folder, "--no-journal") as off,
+                mock("journal-on+log", folder, *info) as on_log,
+                mock("journal-off+log", folder, "--no-journal", *info) as off_log,
             ):
                 for round_no in range(args.rounds):
-                    order = [on, off] if round_no % 2 == 0 else [off, on]
+                    servers = [on, off, on_log, off_log]
+                    order = servers if round_no % 2 == 0 else servers[::-1]
                     for server in order:
                         bench.load(server, "valid", c, 201)
                         bench.load(server, "invalid", c, 400)
@@ -209,18 +215,21 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
         f"proxy CPU per request: {m('proxy', 'valid', c, 'cpu_us'):.0f} us "
         f"(the upstream's: {m('upstream', 'valid', c, 'cpu_us'):.0f} us)"
     )
-    for kind in ("valid", "invalid"):
-        on, off = m("journal-on", kind, c, "rps"), m("journal-off", kind, c, "rps")
-        cpu_on, cpu_off = m("journal-on", kind, c, "cpu_us"), m("journal-off", kind, c, "cpu_us")
-        # CPU per request is what the journal adds; it is steadier than req/s on a shared
-        # machine, and 1 / (CPU per request) is the throughput of a saturated server.
-        cost = 1 - cpu_off / cpu_on
-        verdict = "ok" if cost <= JOURNAL_TARGET else "OVER TARGET"
-        print(
-            f"journal on / off, {kind} bodies: throughput {on / off:.3f} ({on:.0f} vs "
-            f"{off:.0f} req/s); CPU per request {cpu_on:.1f} vs {cpu_off:.1f} us: "
-            f"throughput cost {cost:.1%} (target <= {JOURNAL_TARGET:.0%}: {verdict})"
-        )
+    for log in ("", "+log"):
+        for kind in ("valid", "invalid"):
+            on, off = m(f"journal-on{log}", kind, c, "rps"), m(f"journal-off{log}", kind, c, "rps")
+            cpu_on = m(f"journal-on{log}", kind, c, "cpu_us")
+            cpu_off = m(f"journal-off{log}", kind, c, "cpu_us")
+            # CPU per request is what the journal adds; it is steadier than req/s on a
+            # shared machine, and 1 / (CPU per request) is a saturated server's throughput.
+            cost = 1 - cpu_off / cpu_on
+            verdict = "ok" if cost <= JOURNAL_TARGET else "OVER TARGET"
+            print(
+                f"journal on / off, request log {'on ' if log else 'off'}, {kind:<7} bodies: "
+                f"throughput {on / off:.3f} ({on:.0f} vs {off:.0f} req/s); CPU per request "
+                f"{cpu_on:.1f} vs {cpu_off:.1f} us: throughput cost {cost:.1%} "
+                f"(target <= {JOURNAL_TARGET:.0%}: {verdict})"
+            )
 
 
 if __name__ == "__main__":

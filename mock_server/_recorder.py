@@ -10,7 +10,6 @@ recorded (the inspector polls it), unless the contract's operation lives there.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,61 +46,49 @@ class Recorder:
         started = time.perf_counter()
         sent: list[bytes] = []
         got: list[bytes] = []
-        head: list[Any] = [0, ()]
+        status = 0
+        headers: RawPairs = ()
 
         async def receive_and_keep() -> Message:
             message = await receive()
-            body = message.get("body")
-            if body:
-                sent.append(body)
+            if "body" in message:
+                sent.append(message["body"])
             return message
 
         async def send_and_keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                head[0] = message["status"]
-                head[1] = message.get("headers", ())
-            else:
-                body = message.get("body")
-                if body:
-                    got.append(body)
+            nonlocal status, headers
+            if "body" in message:
+                got.append(message["body"])
+            elif "status" in message:
+                status = message["status"]
+                headers = message.get("headers", ())
             await send(message)
 
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.store(scope, started, head[0], head[1], sent, got)
-
-    def store(
-        self,
-        scope: Scope,
-        started: float,
-        status: int,
-        headers: RawPairs,
-        sent: list[bytes],
-        got: list[bytes],
-    ) -> None:
-        redactor = self.redactor
-        request_body, request_cut = _joined(sent)
-        response_body, response_cut = _joined(got)
-        path = scope["path"]
-        self.journal.add(
-            Record(
-                self.epoch + started,
-                scope["method"],
-                path,
-                redactor.query_string(scope.get("query_string", b"")),
-                redactor.header_pairs(scope["headers"]),
-                request_body,
-                status,
-                redactor.header_pairs(headers),
-                redactor.response_body(status, response_body),
-                time.perf_counter() - started,
-                path == self.path and scope["method"] == self.method,
-                (),
-                request_cut,
-                response_cut,
+            redactor = self.redactor
+            request_body, request_cut = _joined(sent)
+            response_body, response_cut = _joined(got)
+            path = scope["path"]
+            self.journal.add(
+                Record(
+                    self.epoch + started,
+                    scope["method"],
+                    path,
+                    redactor.query_string(scope["query_string"]),
+                    redactor.header_pairs(scope["headers"]),
+                    request_body,
+                    status,
+                    redactor.header_pairs(headers),
+                    redactor.response_body(status, response_body),
+                    time.perf_counter() - started,
+                    path == self.path and scope["method"] == self.method,
+                    (),
+                    request_cut,
+                    response_cut,
+                )
             )
-        )
 
 
 def _joined(chunks: list[bytes]) -> tuple[bytes, bool]:
