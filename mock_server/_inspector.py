@@ -37,7 +37,7 @@ PAGE_HEADERS = {
 
 
 def _asset(name: str) -> bytes:
-    return resources.files("mock_server").joinpath("_inspector", name).read_bytes()
+    return resources.files("mock_server").joinpath("_inspector_assets", name).read_bytes()
 
 
 def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
