@@ -1,5 +1,6 @@
 """pytest fixtures for end-to-end suites: the mock (or the validation proxy) on a free port,
-and a client for its request journal.
+and a client for its request journal. Load it with ``pytest -p mock_server.pytest_plugin``
+or ``pytest_plugins = ["mock_server.pytest_plugin"]`` in the root ``conftest.py``.
 
     def test_signup_creates_a_key(apikeys_mock, page):
         page.goto(f"http://localhost:3000/?api={apikeys_mock.url}")
@@ -12,7 +13,10 @@ and a client for its request journal.
 Options (each with the mock's environment twin): ``--apikeys-mock-spec``,
 ``--apikeys-mock-tokens``, ``--apikeys-mock-proxy URL`` (run the validation proxy in front
 of URL instead of the mock) and ``--apikeys-mock-proxy-strict``. Nothing starts unless a
-test asks for a fixture. The journal client uses only the standard library.
+test asks for a fixture. The journal client uses only the standard library. It is not
+registered as an entry point: loaded into every pytest run of an environment, its
+constants would change what Hypothesis generates there (the harness's pytest plugin and
+its CLI would no longer send the same requests for a seed).
 """
 
 from __future__ import annotations

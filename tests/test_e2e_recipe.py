@@ -1,7 +1,7 @@
 """The README's Playwright recipe, run as written: a frontend on its own origin calls the
 mock, and the test asserts through the journal that the UI sent a valid request.
 
-``apikeys_mock`` comes from the package's pytest plugin (entry point ``apikeys_mock``).
+``apikeys_mock`` comes from the package's pytest plugin, loaded as the README says.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -17,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from mock_server.pytest_plugin import MockServer
-
 from .servers import serve
 
+if TYPE_CHECKING:
+    from mock_server.pytest_plugin import MockServer
+
+pytest_plugins = ["mock_server.pytest_plugin"]
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

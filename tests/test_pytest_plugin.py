@@ -1,5 +1,5 @@
 """The pytest fixtures for end-to-end suites, run as a team would run them: a test file in
-its own directory, the plugin found through its entry point."""
+its own directory, the plugin loaded with ``-p mock_server.pytest_plugin``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.pytest_plugin import JournalClient
-
 from .servers import serve
 from .targets import VALID_TOKEN, Defects, create_target
 
+PLUGIN = ("-p", "mock_server.pytest_plugin")
 SUITE = """
 import json
 import urllib.error
@@ -58,7 +57,7 @@ def run_suite(tmp_path: Path, *options: str, token: str, verdict: str) -> str:
     suite = f"TOKEN = {token!r}\nVERDICT = {verdict!r}\n" + textwrap.dedent(SUITE)
     (tmp_path / "test_e2e.py").write_text(suite)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGIN, *options],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -88,7 +87,7 @@ def test_the_fixture_reports_a_broken_upstream(tmp_path: Path) -> None:
         suite = f"TOKEN = {VALID_TOKEN!r}\nVERDICT = 'ok'\n" + textwrap.dedent(SUITE)
         (tmp_path / "test_e2e.py").write_text(suite)
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGIN,
              f"--apikeys-mock-proxy={upstream}", "-k", "valid_request"],
             capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
         )  # fmt: skip
@@ -98,6 +97,7 @@ def test_the_fixture_reports_a_broken_upstream(tmp_path: Path) -> None:
 
 def test_wait_for_gives_up_with_a_clear_message() -> None:
     from mock_server import Settings, create_app
+    from mock_server.pytest_plugin import JournalClient  # imported late: pytest loads it
 
     with serve(create_app(Settings())) as url:
         journal = JournalClient(url)
