@@ -18,6 +18,7 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._inspector import install_journal
 from ._log import ACCESS_LOGGER, LogSink
 from ._middleware import RequestContextMiddleware
 from ._prefer import PREFERENCE_APPLIED
@@ -115,6 +116,8 @@ def create_app(
         exception_handlers={HTTPException: on_http_error},
     )
     app.router.redirect_slashes = False
+    if settings.journal:
+        install_journal(app, contract, settings.journal_size)
     app.state.contract = contract
     app.state.settings = settings
     return app

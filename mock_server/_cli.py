@@ -16,13 +16,18 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from apikeys_contract import SpecError, load_contract
 from apikeys_contract._loader import BUNDLED_SPEC
 
 from ._app import create_app
+from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
 from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
+from ._proxy import ProxyApp
+from ._proxy_settings import ProxySettings
+from ._run_report import write_reports
 from ._settings import Settings
 from ._tokens import TokenPolicy, TokenPolicyError
 from ._watch import ReloadingApp
@@ -217,6 +222,8 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="info logs one JSON line per request [LOG_LEVEL]",
     )
+    add_journal_options(parser)
+    add_proxy_options(parser)
     add("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -244,6 +251,7 @@ def run(
     log_level: str = "info",
     watch: bool = False,
     workers: int = 1,
+    proxy: ProxySettings | None = None,
 ) -> int:
     """Load the contract, bind the socket and serve until interrupted. Returns an exit code.
 
@@ -257,11 +265,17 @@ def run(
         return _fail("--watch needs a contract file: give --spec FILE")
     if watched is not None and workers > 1:
         return _fail("--watch reloads one process: use it without --workers")
+    if proxy is not None and (workers > 1 or watched is not None):
+        return _fail("--proxy runs one process with one session: drop --workers and --watch")
     request_log = _request_log(log_level)
     try:
         contract = load_contract(watched or settings.spec)
         # create_app refuses what it cannot serve
-        app = create_app(settings, contract=contract, request_log=request_log)
+        app: ASGIApp = (
+            ProxyApp(settings, proxy, contract=contract)
+            if proxy
+            else create_app(settings, contract=contract, request_log=request_log)
+        )
     except SpecError as exc:
         return _fail(str(exc))
     reloading = None
@@ -288,7 +302,8 @@ def run(
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
     print(
         f"mock_server {_version()}: {contract.method} {contract.path} from {contract.origin}, "
-        f"listening on http://{shown}:{bound_port}"
+        + (f"validation proxy for {proxy.upstream}, " if proxy else "")
+        + f"listening on http://{shown}:{bound_port}"
         + (f" with {workers} worker processes" if workers > 1 else ""),
         flush=True,
     )
@@ -322,6 +337,14 @@ def run(
                 reloading.stop()
             if isinstance(request_log, RequestLog):
                 request_log.close()  # every line of the requests answered, also on SIGTERM
+        if proxy and isinstance(app, ProxyApp):
+            write_reports(
+                app.session,
+                proxy.upstream,
+                strict=proxy.strict,
+                report_json=proxy.report_json,
+                junit_xml=proxy.junit_xml,
+            )
         return EXIT_OK
 
     # Everything built so far (modules, the compiled contract, the app) lives as long as the
@@ -364,7 +387,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         max_body_bytes=max(1, int(args.max_body_bytes)),
         body_timeout_s=float(args.body_timeout),
         docs=bool(args.docs),
+        **journal_settings(args),
     )
+    proxy = proxy_settings(parser, args, tokens if args.tokens else None)
     return run(
         host=args.host,
         port=int(args.port),
@@ -372,4 +397,5 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         log_level=args.log_level,
         watch=bool(args.watch),
         workers=int(args.workers),
+        proxy=proxy,
     )

@@ -17,12 +17,16 @@ class Settings:
     max_body_bytes: int = 1_048_576
     body_timeout_s: float = 10.0
     docs: bool = True  # serve /openapi.json, /openapi.yaml and /docs
+    journal: bool = True  # keep the last exchanges, served under /__mock/
+    journal_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.delay_ms < 0:
             raise ValueError("delay_ms must be >= 0")
         if self.body_timeout_s <= 0:
             raise ValueError("body_timeout_s must be > 0")
+        if self.journal_size < 1:
+            raise ValueError("journal_size must be >= 1")
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be >= 1")
         if isinstance(self.cors_origins, str):

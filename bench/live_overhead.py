@@ -1,0 +1,236 @@
+"""What the validation proxy and the request journal cost, as ratios from one run.
+
+    python bench/live_overhead.py [--duration 5] [--rounds 2] [--connections 32]
+
+1. The proxy's overhead per request: the mock (journal off) is the upstream; wrk loads it
+   directly and through ``python -m mock_server --proxy URL``, with one connection (the
+   latency a request pays: the difference of the mean latencies) and with many (the
+   throughput ratio).
+2. The journal's cost: the mock with its journal on (the default) and off
+   (``--no-journal``), valid and invalid bodies; the target is at most 10% of throughput.
+
+Every server listens on a free port on 127.0.0.1 and is stopped at the end (also on Ctrl-C).
+Rounds interleave the servers because absolute figures drift on a shared machine; only the
+ratios of one run are comparable. Request logs are off (``--log-level warning``) except in
+the second pair of journal rows, which run the mock as the README starts it (request log on,
+into a file). Needs wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from _servers import (
+    HOST,
+    INVALID_BODY,
+    PATH,
+    VALID_BODY,
+    BenchError,
+    Server,
+    cpu_seconds,
+    free_port,
+    post,
+    running,
+    stop_on_sigterm,
+)
+
+TOKEN = "bench-token"
+JOURNAL_TARGET = 0.10
+WRK_SCRIPT = """\
+wrk.method = "POST"
+wrk.body = [==[{body}]==]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {{}} end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local merged = {{}}
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("statuses")) do merged[status] = (merged[status] or 0) + n end
+  end
+  local parts = {{}}
+  for status, n in pairs(merged) do table.insert(parts, string.format('"%d":%d', status, n)) end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {{"requests":%d,"duration_us":%d,"mean_us":%.1f,"p99_us":%d,"errors":%d,'
+      .. '"statuses":{{%s}}}}\\n',
+    summary.requests, summary.duration, latency.mean, latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
+end
+"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load (default 5)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    return parser.parse_args(argv)
+
+
+def mock_command(port: int, *extra: str) -> list[str]:
+    level = [] if "--log-level" in extra else ["--log-level", "warning"]
+    return [
+        sys.executable, "-m", "mock_server", "--host", HOST, "--port", str(port),
+        *level, *extra,
+    ]  # fmt: skip
+
+
+def wrk(url: str, script: Path, seconds: int, connections: int, threads: int) -> dict[str, object]:
+    command = [
+        "wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s",
+        "--timeout", "5s", "-s", str(script), url + PATH,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            parsed: dict[str, object] = json.loads(line.removeprefix("BENCH "))
+            return parsed
+    raise BenchError(f"wrk printed no result (exit {done.returncode}):\n{done.stderr}")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, folder: Path) -> None:
+        self.args = args
+        self.scripts = {}
+        for kind, body in (("valid", VALID_BODY), ("invalid", INVALID_BODY)):
+            script = folder / f"{kind}.lua"
+            script.write_text(WRK_SCRIPT.format(body=body.decode(), token=TOKEN))
+            self.scripts[kind] = script
+        self.results: dict[tuple[str, str, int], list[dict[str, object]]] = {}
+
+    def load(self, server: Server, kind: str, connections: int, expected: int) -> None:
+        args = self.args
+        script = self.scripts[kind]
+        if args.warmup:
+            wrk(server.url, script, args.warmup, connections, args.threads)
+        cpu_before = cpu_seconds(server.pid)
+        result = wrk(server.url, script, args.duration, connections, args.threads)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        statuses = result["statuses"]
+        assert isinstance(statuses, dict)
+        wrong = {s: n for s, n in statuses.items() if int(s) != expected}
+        if wrong or result["errors"]:
+            raise BenchError(
+                f"{server.name} {kind}: expected only {expected}, got {statuses}, "
+                f"{result['errors']} socket errors"
+            )
+        requests = int(str(result["requests"]))
+        rps = requests / (int(str(result["duration_us"])) / 1e6)
+        result["rps"] = rps
+        result["cpu_us"] = cpu / requests * 1e6
+        self.results.setdefault((server.name, kind, connections), []).append(result)
+        print(
+            f"  {server.name:<18} {kind:<8} c={connections:<3} {rps:>9.0f} req/s  "
+            f"mean {float(str(result['mean_us'])):>8.0f} us  p99 {result['p99_us']} us  "
+            f"server CPU {result['cpu_us']:.0f} us/req",
+            flush=True,
+        )
+
+    def median(self, name: str, kind: str, connections: int, field: str) -> float:
+        runs = self.results[(name, kind, connections)]
+        return statistics.median(float(str(run[field])) for run in runs)
+
+
+@contextlib.contextmanager
+def mock(name: str, folder: Path, *extra: str) -> Iterator[Server]:
+    port = free_port()
+    with running(name, mock_command(port, *extra), port=port, log=folder / f"{name}.log") as s:
+        yield s
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 1
+    stop_on_sigterm()
+    with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
+        folder = Path(tmp)
+        bench = Bench(args, folder)
+        c, one = args.connections, 1
+        try:
+            with (
+                mock("upstream", folder, "--no-journal") as upstream,
+                mock("proxy", folder, "--proxy", upstream.url) as proxy,
+            ):
+                answer = post(proxy.port, VALID_BODY, token=TOKEN)
+                if answer.status != 201 or answer.request_id is None:
+                    raise BenchError(f"the proxy answered {answer}")
+                print("1. the proxy in front of the mock (journal off upstream)")
+                for round_no in range(args.rounds):
+                    order = [upstream, proxy] if round_no % 2 == 0 else [proxy, upstream]
+                    for server in order:
+                        bench.load(server, "valid", one, 201)
+                        bench.load(server, "valid", c, 201)
+            print("2. the mock with its journal on and off, request log off and on")
+            info = ("--log-level", "info")
+            with (
+                mock("journal-on", folder) as on,
+                mock("journal-off", folder, "--no-journal") as off,
+                mock("journal-on+log", folder, *info) as on_log,
+                mock("journal-off+log", folder, "--no-journal", *info) as off_log,
+            ):
+                for round_no in range(args.rounds):
+                    servers = [on, off, on_log, off_log]
+                    order = servers if round_no % 2 == 0 else servers[::-1]
+                    for server in order:
+                        bench.load(server, "valid", c, 201)
+                        bench.load(server, "invalid", c, 400)
+        except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
+            print(f"bench failed: {exc}", file=sys.stderr)
+            return 1
+    report(bench, args)
+    return 0
+
+
+def report(bench: Bench, args: argparse.Namespace) -> None:
+    c = args.connections
+    m = bench.median
+    direct, proxied = m("upstream", "valid", 1, "mean_us"), m("proxy", "valid", 1, "mean_us")
+    print(f"\nmedians of {args.rounds} rounds of {args.duration} s:")
+    print(
+        f"proxy overhead per request (1 connection): {proxied - direct:.0f} us "
+        f"({direct:.0f} us direct, {proxied:.0f} us through the proxy; "
+        f"latency ratio {proxied / direct:.2f})"
+    )
+    ratio = m("proxy", "valid", c, "rps") / m("upstream", "valid", c, "rps")
+    print(f"throughput through the proxy / direct ({c} connections): {ratio:.2f}")
+    print(
+        f"proxy CPU per request: {m('proxy', 'valid', c, 'cpu_us'):.0f} us "
+        f"(the upstream's: {m('upstream', 'valid', c, 'cpu_us'):.0f} us)"
+    )
+    for log in ("", "+log"):
+        for kind in ("valid", "invalid"):
+            on, off = m(f"journal-on{log}", kind, c, "rps"), m(f"journal-off{log}", kind, c, "rps")
+            cpu_on = m(f"journal-on{log}", kind, c, "cpu_us")
+            cpu_off = m(f"journal-off{log}", kind, c, "cpu_us")
+            # CPU per request is what the journal adds; it is steadier than req/s on a
+            # shared machine, and 1 / (CPU per request) is a saturated server's throughput.
+            cost = 1 - cpu_off / cpu_on
+            verdict = "ok" if cost <= JOURNAL_TARGET else "OVER TARGET"
+            print(
+                f"journal on / off, request log {'on ' if log else 'off'}, {kind:<7} bodies: "
+                f"throughput {on / off:.3f} ({on:.0f} vs {off:.0f} req/s); CPU per request "
+                f"{cpu_on:.1f} vs {cpu_off:.1f} us: throughput cost {cost:.1%} "
+                f"(target <= {JOURNAL_TARGET:.0%}: {verdict})"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,370 @@
+"""The validation proxy: forward each request to a real implementation, judge both sides
+against the contract, and return the upstream's answer unchanged.
+
+The answer keeps the upstream's status, headers (hop-by-hop fields aside) and body; the
+proxy adds only ``X-Contract-Violations`` when the exchange broke the contract, and never
+an ``X-Request-Id`` of its own on a passed-through response. What the proxy answers itself
+(an upstream that cannot be reached or is too slow, ``--proxy-strict`` replacing a
+response that broke the contract, a request body over ``--max-body-bytes``) is an error in
+the contract's shape with a fresh request id, rendered by ``_errors`` like every error of
+the mock. The statuses are explained in ``proxy_error`` below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shlex
+import time
+from typing import Any
+
+import httptools
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from apikeys_contract import Contract, load_contract
+from apikeys_contract.checks import Received
+
+from ._errors import ApiError, send_error
+from ._ids import uuid4
+from ._inspector import journal_routes
+from ._journal import (
+    BODY_LIMIT,
+    REDACTED,
+    Journal,
+    Record,
+    Redactor,
+    scrub,
+    scrub_pairs,
+    text_pairs,
+)
+from ._journal import Violation as Broken
+from ._live_checks import (
+    LiveRequest,
+    RequestJudgement,
+    Sample,
+    Session,
+    judge_request,
+    mask,
+    secret_values,
+    violations_header,
+)
+from ._proxy_settings import ProxySettings
+from ._recorder import journal_path
+from ._settings import Settings
+from ._upstream import Upstream, UpstreamFailure, UpstreamReply, forwarded_headers
+from ._validation import read_body, too_slow
+
+VIOLATIONS_HEADER = "x-contract-violations"
+# The status of every answer the proxy gives in the upstream's place. The contract
+# documents 201, 400, 401, 403 and 500 for the operation: a client written against it
+# handles a 500 as "the server failed", which is what happened. 502 or 504, HTTP's
+# gateway statuses, are statuses the contract does not document, so the proxy would break
+# the very contract it checks.
+PROXY_FAILURE = 500
+access_log = logging.getLogger("mock_server.access")
+
+
+def proxy_error(code: str, message: str, **extra: Any) -> ApiError:
+    return ApiError(PROXY_FAILURE, code, message, extra=extra)
+
+
+class ProxyApp:
+    """The proxy as an ASGI app; ``session`` holds what the run found."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        proxy: ProxySettings,
+        *,
+        contract: Contract | None = None,
+    ) -> None:
+        self.contract = contract or load_contract(settings.spec)
+        self.settings = settings
+        self.proxy = proxy
+        self.session = Session(self.contract)
+        self.upstream = Upstream(
+            proxy.upstream, timeout=proxy.timeout_s, limit=settings.max_body_bytes
+        )
+        self.redactor = Redactor(self.contract)
+        self.request_id = self.contract.request_id_header.lower()
+        self.journal = Journal(settings.journal_size) if settings.journal else None
+        self.journal_app: ASGIApp | None = None
+        if self.journal is not None:
+            self.journal_app = Starlette(routes=journal_routes(self.journal, self.contract))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+        elif scope["type"] != "http":
+            return
+        elif self.journal_app is not None and journal_path(scope["path"], self.contract.path):
+            await self.journal_app(scope, receive, self.with_request_id(send))
+        else:
+            await self.forward(scope, receive, send)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def with_request_id(self, send: Send, request_id: str | None = None) -> Send:
+        header = (self.request_id.encode("latin-1"), (request_id or uuid4()).encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        return send_with_id
+
+    async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wall, started = time.time(), time.perf_counter()
+        exchange = Exchange(self, scope, wall, started)
+        try:
+            body = await asyncio.wait_for(
+                read_body(receive, self.settings.max_body_bytes), self.settings.body_timeout_s
+            )
+        except ApiError as error:  # too large, or the client went away
+            await exchange.answer(send, error, ())
+            return
+        except TimeoutError:
+            await exchange.answer(send, too_slow(self.settings.body_timeout_s), ())
+            return
+        await exchange.run(body, send)
+
+
+class Exchange:
+    """One request through the proxy: judged, forwarded, answered, journaled, logged."""
+
+    def __init__(self, app: ProxyApp, scope: Scope, wall: float, started: float) -> None:
+        self.app = app
+        self.scope = scope
+        self.wall = wall
+        self.started = started
+        contract = app.contract
+        self.operation = scope["path"] == contract.path and scope["method"] == contract.method
+        self.request = LiveRequest(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            tuple(scope["headers"]),
+            b"",
+        )
+        self.secrets: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        raw: bytes = self.scope.get("raw_path") or self.scope["path"].encode("utf-8")
+        query: bytes = self.scope.get("query_string", b"")
+        return (raw + (b"?" + query if query else b"")).decode("latin-1")
+
+    def describe(self, label: str, status: int | None, request_id: str | None) -> Sample:
+        """A secret-free example of the exchange, for the run report."""
+        rid = f" ({self.app.contract.request_id_header} {request_id})" if request_id else ""
+        text = f"{self.request.method} {self.request.path} with {label}{rid}"
+        return Sample(text, self.reproducer(), status)
+
+    async def run(self, body: bytes, send: Send) -> None:
+        app = self.app
+        old = self.request
+        request = LiveRequest(old.method, old.path, old.query, old.headers, body)
+        self.request = request
+        judged = judge_request(app.contract, request, app.proxy.tokens) if self.operation else None
+        self.secrets = judged.sent.secrets if judged else ()
+        reply = await app.upstream.send(
+            request.method, self.target, forwarded_headers(request.headers), body
+        )
+        if isinstance(reply, UpstreamFailure):
+            await self.no_answer(send, reply, judged.violations if judged else (), judged)
+            return
+        try:
+            await self.pass_on(send, reply, judged)
+        finally:
+            await reply.close()
+
+    async def no_answer(
+        self,
+        send: Send,
+        failure: UpstreamFailure,
+        asked: tuple[Broken, ...],
+        judged: RequestJudgement | None,
+    ) -> None:
+        found: tuple[Broken, ...] = asked
+        if judged is not None:
+            example = self.describe(judged.sent.label, None, None)
+            self.app.session.count_request(asked, example)
+            found = (*asked, self.app.session.no_answer(failure.reason, example))
+        error = proxy_error(
+            failure.code,
+            f"The validation proxy got no usable answer from the upstream: {failure.reason}.",
+        )
+        await self.answer(send, error, found)
+
+    async def pass_on(
+        self, send: Send, reply: UpstreamReply, judged: RequestJudgement | None
+    ) -> None:
+        app = self.app
+        received = Received(reply.status, tuple(reply.headers), reply.body, not reply.complete)
+        request_id = received.header(app.request_id)
+        found: tuple[Broken, ...] = ()
+        generated: tuple[str, ...] = ()
+        if judged is not None:
+            example = self.describe(judged.sent.label, reply.status, request_id)
+            generated = secret_values(app.contract, reply.status, reply.body)
+            on_response = app.session.judge_response(judged.sent, received, example, generated)
+            app.session.count_request(judged.violations, example)
+            found = (*judged.violations, *on_response)
+            if app.proxy.strict and on_response:
+                error = proxy_error(
+                    "contract_violation",
+                    "The upstream's response broke the contract; the validation proxy "
+                    f"replaced its {reply.status}: "
+                    + "; ".join(v.message for v in on_response)[:1000],
+                    violations=[{"check": v.check, "message": v.message} for v in on_response],
+                    upstream_status=reply.status,
+                )
+                await self.answer(send, error, found, request_id=request_id, generated=generated)
+                return
+        headers = list(reply.headers)
+        shown = violations_header(found)
+        if shown is not None:
+            headers = expose(headers, VIOLATIONS_HEADER)
+            headers.append((VIOLATIONS_HEADER, shown))
+        if reply.complete:
+            headers.append(("content-length", str(len(reply.body))))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": reply.body, "more_body": not reply.complete}
+        )
+        if reply.rest is not None:
+            try:
+                async for chunk in reply.rest:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except (OSError, TimeoutError, httptools.HttpParserError):
+                pass  # the head is sent; the client sees the body end early
+            await send({"type": "http.response.body", "body": b""})
+        self.finish(reply.status, headers, reply.body, not reply.complete, found, generated)
+
+    async def answer(
+        self,
+        send: Send,
+        error: ApiError,
+        found: tuple[Broken, ...],
+        *,
+        request_id: str | None = None,
+        generated: tuple[str, ...] = (),
+    ) -> None:
+        """The proxy's own answer: a contract-shaped error, through the one renderer."""
+        shown = violations_header(found)
+        if shown is not None:
+            error.headers[VIOLATIONS_HEADER] = shown
+        rid = request_id or uuid4()
+        captured: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            captured.append(message)
+            await send(message)
+
+        await send_error(self.app.with_request_id(keep, rid), error)
+        head = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in captured[0].get("headers", ())
+        ]
+        body = b"".join(m.get("body", b"") for m in captured[1:])
+        self.finish(error.status, head, body, False, found, generated)
+
+    def finish(
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        truncated: bool,
+        found: tuple[Broken, ...],
+        generated: tuple[str, ...],
+    ) -> None:
+        """Journal the exchange (redacted) and write its log line."""
+        app = self.app
+        duration = round((time.perf_counter() - self.started) * 1000, 3)
+        hidden = (*self.secrets, *generated)
+        shown = tuple(Broken(v.check, mask(v.message, hidden), v.problems) for v in found)
+        request_id = next((v for k, v in headers if k == app.request_id), None)
+        if app.journal is not None:
+            redactor = app.redactor
+            app.journal.add(
+                Record(
+                    time=self.wall,
+                    method=self.request.method,
+                    path=self.request.path,
+                    query=redactor.query_string(self.request.query),
+                    request_headers=scrub_pairs(
+                        redactor.header_pairs(self.request.headers), hidden
+                    ),
+                    request_body=scrub(self.request.body[:BODY_LIMIT], hidden),
+                    status=status,
+                    response_headers=scrub_pairs(
+                        redactor.header_pairs(
+                            [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+                        ),
+                        hidden,
+                    ),
+                    response_body=scrub(redactor.response_body(status, body[:BODY_LIMIT]), hidden),
+                    duration=duration / 1000,
+                    operation=self.operation,
+                    violations=shown,
+                    request_truncated=len(self.request.body) > BODY_LIMIT,
+                    response_truncated=truncated or len(body) > BODY_LIMIT,
+                )
+            )
+        if access_log.isEnabledFor(logging.INFO):
+            line: dict[str, Any] = {
+                "request_id": request_id,
+                "method": self.request.method,
+                "path": self.request.path,
+                "status": status,
+                "duration_ms": duration,
+            }
+            if shown:
+                line["violations"] = [{"check": v.check, "message": v.message} for v in shown]
+            access_log.info(json.dumps(line))
+
+    def reproducer(self) -> str:
+        """A curl line for this request; credentials as ``$APIKEYS_PROXY_CREDENTIAL``."""
+        app = self.app
+        query = app.redactor.query_string(self.request.query).decode("latin-1")
+        url = app.upstream.base_url + self.request.path + (f"?{query}" if query else "")
+        parts = ["curl", "-sS", "-i", "-X", self.request.method, shlex.quote(url)]
+        shown = text_pairs(app.redactor.header_pairs(self.request.headers))
+        for (name, value), (_, raw) in zip(shown, self.request.headers, strict=True):
+            if value == REDACTED:
+                scheme = raw.decode("latin-1").strip().partition(" ")
+                prefix = f"{scheme[0]} " if scheme[1] and name == "authorization" else ""
+                parts += ["-H", f'"{name}: {prefix}$APIKEYS_PROXY_CREDENTIAL"']
+            elif name == "content-type":
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
+        body = self.request.body
+        if body and len(body) <= 400 and all(32 <= b < 127 for b in body):
+            parts += ["--data-binary", shlex.quote(body.decode("ascii"))]
+        elif body:
+            parts += ["--data-binary", f"@body-of-{len(body)}-bytes"]
+        return " ".join(parts)
+
+
+def expose(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    """Let browser code read ``name`` when the upstream lists the headers it exposes."""
+    out = []
+    for key, value in headers:
+        if key == "access-control-expose-headers" and value.strip() != "*":
+            value = f"{value}, {name}" if value.strip() else name
+        out.append((key, value))
+    return out

@@ -1,0 +1,196 @@
+"""The request journal in mock mode: what it keeps, what it never keeps, and its JSON API."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from apikeys_contract import Contract, load_contract
+from mock_server import Settings, create_app
+
+from .servers import serve
+
+VARIANTS = Path(__file__).parent / "variants"
+TOKEN = "journal-token-1234"
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
+@pytest.fixture(params=["asgi", "http"])
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """A fresh mock (its own journal) in-process and over real HTTP."""
+    app = create_app(Settings())
+    if request.param == "asgi":
+        with TestClient(app, base_url="http://mock.test") as test_client:
+            yield test_client
+    else:
+        with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http_client:
+            yield http_client
+
+
+def journal(client: httpx.Client, **params: str) -> list[dict]:
+    response = client.get("/__mock/requests", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["requests"]
+
+
+def test_an_exchange_is_recorded_without_token_or_secret(client: httpx.Client) -> None:
+    created = client.post("/api-keys", json={"name": "ci"}, headers=HEADERS)
+    assert created.status_code == 201
+    [entry] = journal(client)
+    assert entry["method"] == "POST"
+    assert entry["path"] == "/api-keys"
+    assert entry["status"] == 201
+    assert entry["verdict"] == "ok"
+    assert entry["violations"] == []
+    assert entry["rule"] is None
+    assert entry["request_id"] == created.headers["x-request-id"]
+    assert entry["duration_ms"] >= 0
+    assert entry["time"].endswith("Z")
+    assert entry["request"]["body"] == {"name": "ci"}
+    assert entry["response"]["body"]["name"] == "ci"
+    assert entry["response"]["body"]["clientId"] == created.json()["clientId"]
+    assert entry["response"]["body"]["clientSecret"] == "[redacted]"
+    assert ["authorization", "[redacted]"] in entry["request"]["headers"]
+    text = client.get("/__mock/requests").text
+    assert TOKEN not in text
+    assert created.json()["clientSecret"] not in text
+
+
+def test_a_rejected_request_names_the_rule_it_broke(client: httpx.Client) -> None:
+    client.post("/api-keys", json={"name": "   "}, headers=HEADERS)
+    [entry] = journal(client)
+    assert entry["status"] == 400
+    assert entry["verdict"] == "rejected"
+    rule = entry["rule"]
+    assert rule["summary"] == "/name failing its pattern"
+    assert rule["problems"][0]["pointer"] == "/name"
+    assert rule["problems"][0]["keyword"] == "pattern"
+    assert "schema at #/paths/" in rule["contract"]
+
+
+def test_a_refused_credential_names_the_security_rule(client: httpx.Client) -> None:
+    client.post("/api-keys", json={"name": "x"})
+    [entry] = journal(client)
+    assert entry["status"] == 401
+    assert entry["rule"]["contract"] == "security: a bearer token in the Authorization header"
+    assert "Missing bearer token" in entry["rule"]["summary"]
+
+
+def test_newest_first_and_filters(client: httpx.Client) -> None:
+    before = time.time()
+    client.post("/api-keys", json={"name": "a"}, headers=HEADERS)
+    client.post("/api-keys", json={}, headers=HEADERS)
+    client.post("/api-keys", json={"name": "b"})
+    client.get("/elsewhere")
+    entries = journal(client)
+    assert [e["status"] for e in entries] == [404, 401, 400, 201]
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    assert [e["status"] for e in journal(client, status="400,401")] == [401, 400]
+    assert [e["status"] for e in journal(client, status="4xx")] == [404, 401, 400]
+    assert [e["status"] for e in journal(client, verdict="ok")] == [201]
+    assert [e["status"] for e in journal(client, method="post", path="/api-keys")] == [
+        401, 400, 201,
+    ]  # fmt: skip
+    assert len(journal(client, since=str(before - 1))) == 4
+    assert journal(client, until="2000-01-01T00:00:00Z") == []
+    assert journal(client, since="2999-01-01T00:00:00+00:00") == []
+    assert len(journal(client, limit="2")) == 2
+    newest = entries[0]["id"]
+    assert journal(client, after=str(newest)) == []
+    assert [e["id"] for e in journal(client, after=str(newest - 1))] == [newest]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["verdict=fine", "status=abc", "status=4x", "since=yesterday", "limit=-1", "since=nan", "x=1"],
+)
+def test_a_bad_filter_is_a_contract_shaped_400(client: httpx.Client, query: str) -> None:
+    response = client.get("/__mock/requests?" + query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_filter"
+    assert response.json()["message"]
+    assert response.headers["x-request-id"]
+
+
+def test_delete_clears_and_journal_reads_are_not_recorded(client: httpx.Client) -> None:
+    client.post("/api-keys", json={"name": "a"}, headers=HEADERS)
+    journal(client)
+    assert client.delete("/__mock/requests").json() == {"cleared": 1}
+    assert journal(client) == []
+
+
+def test_the_journal_is_bounded() -> None:
+    with TestClient(create_app(Settings(journal_size=3))) as client:
+        for name in "abcde":
+            client.post("/api-keys", json={"name": name}, headers=HEADERS)
+        body = client.get("/__mock/requests").json()
+    assert body["size"] == 3
+    assert [e["request"]["body"]["name"] for e in body["requests"]] == ["e", "d", "c"]
+
+
+def test_large_bodies_are_cut() -> None:
+    with TestClient(create_app(Settings())) as client:
+        client.post("/api-keys", content=b'{"name": "' + b"a" * 100_000 + b'"}', headers=HEADERS)
+        [entry] = client.get("/__mock/requests").json()["requests"]
+    assert entry["status"] == 400
+    assert entry["request"]["truncated"] is True
+    assert len(entry["request"]["body"]) == 64 * 1024
+
+
+def test_no_journal_turns_the_prefix_off() -> None:
+    with TestClient(create_app(Settings(journal=False))) as client:
+        client.post("/api-keys", json={"name": "a"}, headers=HEADERS)
+        assert client.get("/__mock/requests").status_code == 404
+        assert client.get("/__mock/").status_code == 404
+
+
+def moved(contract: Contract, path: str) -> Contract:
+    document = copy.deepcopy(dict(contract.document))
+    document["paths"] = {path: document["paths"][contract.path]}
+    return Contract.from_document(document, "moved")
+
+
+def test_the_prefix_never_shadows_the_contract() -> None:
+    contract = moved(load_contract(), "/__mock/requests")
+    with TestClient(create_app(Settings(), contract=contract)) as client:
+        created = client.post("/__mock/requests", json={"name": "a"}, headers=HEADERS)
+        assert created.status_code == 201
+        assert client.get("/__mock/requests").status_code == 405  # the operation's path
+        assert client.get("/__mock/").status_code == 200  # the inspector still answers
+
+
+@pytest.mark.parametrize(
+    ("variant", "request_kwargs", "secret"),
+    [
+        ("api-key-query.yaml", {"params": {"api_key": "query-key-5678"}}, "query-key-5678"),
+        (
+            "api-key-cookie.yaml",
+            {"headers": {"Cookie": "session=cookie-key-5678"}},
+            "cookie-key-5678",
+        ),
+        ("api-key-header.yaml", None, None),
+    ],
+)
+def test_credentials_where_the_contract_puts_them_are_never_stored(
+    variant: str, request_kwargs: dict | None, secret: str | None
+) -> None:
+    contract = load_contract(VARIANTS / variant)
+    if request_kwargs is None:  # the header the contract names
+        [scheme] = contract.security.schemes
+        secret = "header-key-5678"
+        request_kwargs = {"headers": {scheme.field: secret}}
+    assert secret is not None
+    with TestClient(create_app(Settings(), contract=contract)) as client:
+        answered = client.post("/api-keys", json={"name": "a"}, **request_kwargs)
+        assert answered.status_code == 201
+        text = client.get("/__mock/requests").text
+    assert secret not in text
+    assert "[redacted]" in text
+    assert json.loads(text)["count"] == 1
