@@ -33,7 +33,7 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as stopped:
         main(argv)
     assert stopped.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1].startswith("python -m mock_server: error: ")
+    assert capsys.readouterr().err.splitlines()[-1].startswith("apikeys-mock: error: ")
 
 
 def test_defaults_and_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None:
