@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import statistics
 import subprocess
@@ -32,7 +31,6 @@ from pathlib import Path
 from _servers import (
     HOST,
     INVALID_BODY,
-    PATH,
     VALID_BODY,
     BenchError,
     Server,
@@ -42,33 +40,10 @@ from _servers import (
     running,
     stop_on_sigterm,
 )
+from _wrk import write_script, wrk
 
 TOKEN = "bench-token"
 JOURNAL_TARGET = 0.10
-WRK_SCRIPT = """\
-wrk.method = "POST"
-wrk.body = [==[{body}]==]
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-local threads = {{}}
-function setup(thread) table.insert(threads, thread) end
-function init(args) statuses = {{}} end
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local merged = {{}}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("statuses")) do merged[status] = (merged[status] or 0) + n end
-  end
-  local parts = {{}}
-  for status, n in pairs(merged) do table.insert(parts, string.format('"%d":%d', status, n)) end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {{"requests":%d,"duration_us":%d,"mean_us":%.1f,"p99_us":%d,"errors":%d,'
-      .. '"statuses":{{%s}}}}\\n',
-    summary.requests, summary.duration, latency.mean, latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
-end
-"""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -91,44 +66,32 @@ def mock_command(port: int, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def wrk(url: str, script: Path, seconds: int, connections: int, threads: int) -> dict[str, object]:
-    command = [
-        "wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s",
-        "--timeout", "5s", "-s", str(script), url + PATH,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH "):
-            parsed: dict[str, object] = json.loads(line.removeprefix("BENCH "))
-            return parsed
-    raise BenchError(f"wrk printed no result (exit {done.returncode}):\n{done.stderr}")
-
-
 class Bench:
     def __init__(self, args: argparse.Namespace, folder: Path) -> None:
         self.args = args
         self.scripts = {}
         for kind, body in (("valid", VALID_BODY), ("invalid", INVALID_BODY)):
             script = folder / f"{kind}.lua"
-            script.write_text(WRK_SCRIPT.format(body=body.decode(), token=TOKEN))
-            self.scripts[kind] = script
+            self.scripts[kind] = write_script(script, body, TOKEN)
         self.results: dict[tuple[str, str, int], list[dict[str, object]]] = {}
 
     def load(self, server: Server, kind: str, connections: int, expected: int) -> None:
         args = self.args
         script = self.scripts[kind]
         if args.warmup:
-            wrk(server.url, script, args.warmup, connections, args.threads)
+            wrk(server.url, script, args.warmup, threads=args.threads, connections=connections)
         cpu_before = cpu_seconds(server.pid)
-        result = wrk(server.url, script, args.duration, connections, args.threads)
+        result = wrk(
+            server.url, script, args.duration, threads=args.threads, connections=connections
+        )
         cpu = cpu_seconds(server.pid) - cpu_before
         statuses = result["statuses"]
         assert isinstance(statuses, dict)
         wrong = {s: n for s, n in statuses.items() if int(s) != expected}
-        if wrong or result["errors"]:
+        if wrong or result["socket_errors"]:
             raise BenchError(
                 f"{server.name} {kind}: expected only {expected}, got {statuses}, "
-                f"{result['errors']} socket errors"
+                f"{result['socket_errors']} socket errors"
             )
         requests = int(str(result["requests"]))
         rps = requests / (int(str(result["duration_us"])) / 1e6)

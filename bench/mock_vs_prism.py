@@ -27,7 +27,6 @@ from _report import KINDS, Load, print_ratios, print_table, progress_line, summa
 from _servers import (
     HOST,
     INVALID_BODY,
-    PATH,
     ROOT,
     VALID_BODY,
     BenchError,
@@ -39,6 +38,7 @@ from _servers import (
     running,
     stop_on_sigterm,
 )
+from _wrk import write_script, wrk
 
 PRISM_DIR = ROOT / "bench" / ".prism"
 PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
@@ -47,35 +47,6 @@ BODIES = {"valid": VALID_BODY, "invalid": INVALID_BODY}
 # The mock row is the mock as the README starts it (request log on); this second row
 # silences the log, so one run shows what the log costs.
 QUIET_VARIANT = "quiet=--log-level warning"
-
-# The response() hook counts every status, so a 200 where 201 is due, or a 500 where
-# 400 is due, shows up: wrk itself only counts "non-2xx/3xx".
-WRK_SCRIPT = """\
-wrk.method = "POST"
-wrk.path = "{path}"
-wrk.body = [==[{body}]==]
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-
-local threads = {{}}
-function setup(thread) table.insert(threads, thread) end
-function init(args) statuses = {{}} end
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local merged = {{}}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("statuses")) do merged[status] = (merged[status] or 0) + n end
-  end
-  local parts = {{}}
-  for status, n in pairs(merged) do table.insert(parts, string.format('"%d":%d', status, n)) end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,'
-      .. '"statuses":{{%s}}}}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
-end
-"""
 
 
 @dataclass(frozen=True)
@@ -187,19 +158,6 @@ def contenders(args: argparse.Namespace) -> list[Contender]:
     return found
 
 
-def wrk(url: str, script: Path, seconds: int, args: argparse.Namespace) -> dict[str, object]:
-    command = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
-        "--timeout", "5s", "-s", str(script), url + PATH,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH "):
-            parsed: dict[str, object] = json.loads(line.removeprefix("BENCH "))
-            return parsed
-    raise BenchError(f"wrk printed no result (exit {done.returncode}):\n{done.stderr}")
-
-
 def measure(
     server: Server,
     contender: Contender,
@@ -209,10 +167,12 @@ def measure(
     args: argparse.Namespace,
 ) -> Load:
     if args.warmup:
-        wrk(server.url, script, args.warmup, args)
+        wrk(server.url, script, args.warmup, threads=args.threads, connections=args.connections)
     rss_before = memory_mb(server.pid, "VmRSS")
     cpu_before = cpu_seconds(server.pid)
-    result = wrk(server.url, script, args.duration, args)
+    result = wrk(
+        server.url, script, args.duration, threads=args.threads, connections=args.connections
+    )
     cpu = cpu_seconds(server.pid) - cpu_before
     requests = int(str(result["requests"]))
     statuses = result["statuses"]
@@ -237,10 +197,7 @@ def measure(
 def write_scripts(folder: Path, token: str) -> dict[str, Path]:
     scripts = {}
     for kind in KINDS:
-        script = folder / f"post_{kind}.lua"
-        body = BODIES[kind].decode()
-        script.write_text(WRK_SCRIPT.format(path=PATH, body=body, token=token))
-        scripts[kind] = script
+        scripts[kind] = write_script(folder / f"post_{kind}.lua", BODIES[kind], token)
     return scripts
 
 
