@@ -22,6 +22,7 @@ from apikeys_contract import SpecError, load_contract
 from apikeys_contract._loader import BUNDLED_SPEC
 
 from ._app import create_app
+from ._argtypes import MAX_PORT, boolean, non_negative, origins, port, positive, positive_seconds
 from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
 from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
@@ -38,7 +39,6 @@ EXIT_STARTUP_FAILED = 1
 EXIT_USAGE = 2
 
 ENV_PREFIX = "APIKEYS_MOCK_"
-MAX_PORT = 65535
 # How the command was run, for --help and --version: the console script, or the module.
 MODULE_COMMAND = "python -m mock_server"
 SCRIPT_COMMAND = "apikeys-mock"
@@ -53,17 +53,11 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get(ENV_PREFIX + name, default)
-
-
-def _bool(value: str) -> bool:
-    word = value.strip().lower()
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"{value!r} is not true or false")
+def _is_flag(action: argparse.Action) -> bool:
+    """An option that takes no value: its environment twin says true or false."""
+    return isinstance(action, argparse.BooleanOptionalAction) or (
+        action.nargs == 0 and isinstance(action.const, bool)
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,7 +83,7 @@ class _Parser(argparse.ArgumentParser):
             return
         if any(arg == f or arg.startswith(f + "=") for arg in argv for f in flags):
             return
-        convert: Any = _bool if isinstance(action, argparse.BooleanOptionalAction) else action.type
+        convert: Any = boolean if _is_flag(action) else action.type
         try:
             converted = convert(value) if convert is not None else value
         except (argparse.ArgumentTypeError, ValueError) as exc:
@@ -98,47 +92,6 @@ class _Parser(argparse.ArgumentParser):
             choices = ", ".join(map(str, action.choices))
             self.error(f"{variable}: {value[:40]!r} is not one of {choices}")
         action.default = converted
-
-
-def _origins(value: str) -> tuple[str, ...]:
-    origins = tuple(o.strip() for o in value.split(",") if o.strip())
-    if not origins:
-        raise argparse.ArgumentTypeError("give at least one origin, or *")
-    return origins
-
-
-def _non_negative(value: str) -> int:
-    digits = value.strip().removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):  # not int(): it takes "٣" and "1_000"
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return number
-
-
-def _port(value: str) -> int:
-    number = _non_negative(value)
-    if number > MAX_PORT:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to {MAX_PORT})")
-    return number
-
-
-def _positive(value: str) -> int:
-    number = _non_negative(value)
-    if number == 0:
-        raise argparse.ArgumentTypeError("0 is not positive")
-    return number
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return number
 
 
 def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
@@ -151,48 +104,48 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
         f"e.g. {ENV_PREFIX}PORT=4010.",
     )
     add = parser.add_argument
-    add("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind [HOST]")
+    add("--host", default="127.0.0.1", help="interface to bind [HOST]")
     add(
         "--port",
-        type=_port,
-        default=_env("PORT", "4010"),
+        type=port,
+        default="4010",
         help="port to bind; 0 picks a free one [PORT]",
     )
     add(
         "--spec",
-        default=_env("SPEC", None),
+        default=None,
         help="OpenAPI file to serve (default: the bundled api-keys.yaml) [SPEC]",
     )
     add(
         "--tokens",
-        default=_env("TOKENS", None),
+        default=None,
         metavar="FILE",
         help="token policy file, YAML or JSON (default: any token may create keys, "
         "readonly-token gets 403, expired-token gets 401) [TOKENS]",
     )
     add(
         "--cors-origins",
-        type=_origins,
-        default=_env("CORS_ORIGINS", "*"),
+        type=origins,
+        default="*",
         metavar="ORIGINS",
         help="comma-separated origins allowed by CORS, or * [CORS_ORIGINS]",
     )
     add(
         "--delay-ms",
-        type=_non_negative,
-        default=_env("DELAY_MS", "0"),
+        type=non_negative,
+        default="0",
         help="delay every response by this many milliseconds [DELAY_MS]",
     )
     add(
         "--max-body-bytes",
-        type=_non_negative,
-        default=_env("MAX_BODY_BYTES", "1048576"),
+        type=non_negative,
+        default="1048576",
         help="larger request bodies get a 400 [MAX_BODY_BYTES]",
     )
     add(
         "--body-timeout",
-        type=_positive_seconds,
-        default=_env("BODY_TIMEOUT", "10"),
+        type=positive_seconds,
+        default="10",
         metavar="SECONDS",
         help="a body that has not fully arrived by then gets a 400 [BODY_TIMEOUT]",
     )
@@ -212,13 +165,13 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
     )
     add(
         "--workers",
-        type=_positive,
-        default=_env("WORKERS", "1"),
+        type=positive,
+        default="1",
         help="server processes sharing the port, each with the full behaviour [WORKERS]",
     )
     add(
         "--log-level",
-        default=_env("LOG_LEVEL", "info"),
+        default="info",
         choices=["debug", "info", "warning", "error"],
         help="info logs one JSON line per request [LOG_LEVEL]",
     )

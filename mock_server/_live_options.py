@@ -1,35 +1,16 @@
 """The command-line options of the journal and the validation proxy, kept apart from the
-mock's own (``_cli`` adds them and forwards what they say)."""
+mock's own (``_cli`` adds them and forwards what they say; its parser reads their
+environment twins, as it does every option's)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from ._argtypes import positive, positive_seconds
 from ._proxy_settings import ProxySettings
 from ._tokens import TokenPolicy
-
-ENV_PREFIX = "APIKEYS_MOCK_"
-
-
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get(ENV_PREFIX + name, default)
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(ENV_PREFIX + name, "").lower() in ("1", "true", "yes", "on")
-
-
-def _at_least_one(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} is less than 1")
-    return number
 
 
 def add_journal_options(parser: argparse.ArgumentParser) -> None:
@@ -37,13 +18,13 @@ def add_journal_options(parser: argparse.ArgumentParser) -> None:
     add(
         "--no-journal",
         action="store_true",
-        default=_flag("NO_JOURNAL"),
+        default=False,
         help="keep no request journal and serve nothing under /__mock/ [NO_JOURNAL=1]",
     )
     add(
         "--journal-size",
-        type=_at_least_one,
-        default=_env("JOURNAL_SIZE", "1000"),
+        type=positive,
+        default="1000",
         metavar="N",
         help="exchanges the journal keeps, newest first [JOURNAL_SIZE]",
     )
@@ -54,21 +35,11 @@ def journal_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"journal": not args.no_journal, "journal_size": int(args.journal_size)}
 
 
-def _seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 < number < float("inf"):
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number of seconds")
-    return number
-
-
 def add_proxy_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add(
         "--proxy",
-        default=_env("PROXY", None),
+        default=None,
         metavar="URL",
         help="validation proxy: forward every request to the implementation at URL (its base "
         "URL; the contract's path is kept) and judge both sides [PROXY]",
@@ -76,26 +47,26 @@ def add_proxy_options(parser: argparse.ArgumentParser) -> None:
     add(
         "--proxy-strict",
         action="store_true",
-        default=_flag("PROXY_STRICT"),
+        default=False,
         help="replace a response that breaks the contract by a 500 saying why [PROXY_STRICT=1]",
     )
     add(
         "--proxy-timeout",
-        type=_seconds,
-        default=_env("PROXY_TIMEOUT", "10"),
+        type=positive_seconds,
+        default="10",
         metavar="SECONDS",
         help="an upstream that has not answered by then gets the client a 500 [PROXY_TIMEOUT]",
     )
     add(
         "--report-json",
-        default=_env("REPORT_JSON", None),
+        default=None,
         metavar="PATH",
         help="proxy: write the run report as JSON (the harness's format) when stopped "
         "[REPORT_JSON]",
     )
     add(
         "--junit-xml",
-        default=_env("JUNIT_XML", None),
+        default=None,
         metavar="PATH",
         help="proxy: write the run report as JUnit XML when stopped [JUNIT_XML]",
     )

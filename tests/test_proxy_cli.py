@@ -83,3 +83,20 @@ def test_the_run_report_is_written_when_the_proxy_stops(tmp_path: Path) -> None:
     failed = [case.get("name") for case in suite if case.find("failure") is not None]
     assert failed == ["headers"]
     assert VALID_TOKEN not in report_json.read_text() + junit.read_text()
+
+
+def test_the_journal_and_proxy_twins_are_read_like_every_other(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APIKEYS_MOCK_NO_JOURNAL", "false")
+    assert not build_parser().parse_args([]).no_journal
+    monkeypatch.setenv("APIKEYS_MOCK_NO_JOURNAL", "maybe")
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args([])
+    assert stopped.value.code == 2
+    assert "APIKEYS_MOCK_NO_JOURNAL: 'maybe' is not true or false" in capsys.readouterr().err
+    monkeypatch.delenv("APIKEYS_MOCK_NO_JOURNAL")
+    monkeypatch.setenv("APIKEYS_MOCK_JOURNAL_SIZE", "0")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([])
+    assert "APIKEYS_MOCK_JOURNAL_SIZE: 0 is not positive" in capsys.readouterr().err
