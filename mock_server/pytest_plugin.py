@@ -21,11 +21,8 @@ its CLI would no longer send the same requests for a seed).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -37,7 +34,7 @@ from typing import Any
 
 import pytest
 
-START_TIMEOUT = 20.0
+from ._thread_server import serve_in_thread
 
 
 class JournalClient:
@@ -145,32 +142,6 @@ def _app(config: pytest.Config) -> Any:
         tokens=tokens if tokens_file else None,
     )
     return ProxyApp(settings, proxy)
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a daemon thread."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            sock.close()
-            raise RuntimeError("the apikeys mock did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,39 +5,21 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 
-import uvicorn
 from starlette.types import ASGIApp
+
+from mock_server._thread_server import serve_in_thread
 
 
 @contextlib.contextmanager
 def serve(app: ASGIApp, *, http: str = "httptools") -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, http=http, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    """Serve ``app`` with uvicorn in a thread; yield its base URL (the fixture's server)."""
+    with serve_in_thread(app, http=http) as url:
+        yield url
 
 
 # A plain URL only: Prism colours its log line.
