@@ -21,6 +21,7 @@ from ._errors import ApiError, ErrorResponse
 from ._inspector import install_journal
 from ._log import ACCESS_LOGGER, LogSink
 from ._middleware import RequestContextMiddleware
+from ._operation import Operation
 from ._prefer import PREFERENCE_APPLIED
 from ._settings import Settings
 
@@ -29,12 +30,12 @@ class MockApp(Starlette):
     """Starlette, with the contract's operation dispatched ahead of the router.
 
     Requests for the operation's path and method skip Starlette's routing and exception
-    layers (a third of the mock's time per request) and meet the same request-context
-    and CORS layers as every other request. Everything else (404, 405, CORS preflights,
-    an app mounted under a root path) goes through Starlette.
+    layers (a third of the mock's time per request) and its middleware: ``Operation``
+    does the same request-context, CORS and journal work as plain calls. Everything else
+    (404, 405, CORS preflights, an app mounted under a root path) goes through Starlette.
     """
 
-    def __init__(self, *, operation: ASGIApp, path: str, method: str, **options: Any) -> None:
+    def __init__(self, *, operation: Operation, path: str, method: str, **options: Any) -> None:
         super().__init__(**options)
         self.operation = operation
         self.operation_path = path
@@ -90,7 +91,7 @@ def create_app(
     # Every response header the contract documents, and the one Prefer answers with.
     documented = [name for r in contract.responses.values() for name in r.headers]
 
-    def with_context(app: ASGIApp) -> ASGIApp:
+    def with_context(app: ASGIApp) -> RequestContextMiddleware:
         cors = BrowserCORS(
             app,
             allow_origins=settings.cors_origins,
@@ -104,8 +105,10 @@ def create_app(
             log=request_log,
         )
 
+    context = with_context(endpoint)
+    assert isinstance(context.app, BrowserCORS)
     app = MockApp(
-        operation=with_context(endpoint),
+        operation=Operation(endpoint, context=context, cors=context.app),
         path=contract.path,
         method=contract.method,
         routes=[

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import ApiError, send_error
-from ._headers import has_origin
+from ._headers import request_origin
 
 ANY_ORIGIN = "*"
 MAX_AGE_SECONDS = 600
+VARY_ORIGIN = (b"vary", b"Origin")
 
 
 class BrowserCORS:
@@ -38,29 +39,40 @@ class BrowserCORS:
         self.origins = frozenset(allow_origins)
         self.methods = tuple(dict.fromkeys(m.upper() for m in allow_methods))
         self.expose = ", ".join(dict.fromkeys(expose_headers))
+        self.expose_bytes = self.expose.encode("latin-1")
 
     def allows(self, origin: str) -> bool:
         return self.any_origin or origin in self.origins
 
+    def response_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
+        """The CORS headers of a response to an actual (not a preflight) request."""
+        if not self.allows(origin):
+            return [VARY_ORIGIN]
+        return [
+            VARY_ORIGIN,
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+            (b"access-control-expose-headers", self.expose_bytes),
+        ]
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not has_origin(scope):
+        origin = request_origin(scope) if scope["type"] == "http" else None
+        if origin is None:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers["origin"]
-        requested = headers.get("access-control-request-method")
-        if scope["method"] == "OPTIONS" and requested is not None:
-            await self.preflight(send, headers, origin, requested)
-            return
+        if scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            requested = headers.get("access-control-request-method")
+            if requested is not None:
+                await self.preflight(send, headers, origin, requested)
+                return
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response = MutableHeaders(scope=message)
-                response.add_vary_header("Origin")
-                if self.allows(origin):
-                    response["Access-Control-Allow-Origin"] = origin
-                    response["Access-Control-Allow-Credentials"] = "true"
-                    response["Access-Control-Expose-Headers"] = self.expose
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *self.response_headers(origin),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

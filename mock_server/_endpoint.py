@@ -13,9 +13,9 @@ from starlette.types import Receive, Scope, Send
 from apikeys_contract import Contract
 
 from ._deadline import DeadlineExceeded, Deadlines
-from ._errors import JSON, ApiError, send_error, send_json
+from ._errors import JSON, Answer, ApiError, error_answer, json_answer, send_answer
 from ._headers import RequestHeaders
-from ._middleware import note_failure
+from ._middleware import REQUEST_BODY, note_failure
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
 from ._settings import Settings
@@ -51,6 +51,10 @@ class Endpoint:
         self.success_headers = self.status_headers[self.plan.status] or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_answer(send, await self.answer(scope, receive))
+
+    async def answer(self, scope: Scope, receive: Receive) -> Answer:
+        """The whole response to one request: a success, or an ApiError rendered."""
         try:
             status, body, extra = await self.respond(
                 scope, RequestHeaders.from_scope(scope), receive
@@ -61,9 +65,8 @@ class Endpoint:
                 error.headers = {**required, **error.headers}
             if error.__cause__ is not None and error.status == 500:
                 note_failure(scope, error.__cause__)  # for the request log
-            await send_error(send, error, self.error_media_types.get(error.status, JSON))
-            return
-        await send_json(send, status, body, media_type=self.media_type, headers=extra)
+            return error_answer(error, self.error_media_types.get(error.status, JSON))
+        return json_answer(status, body, media_type=self.media_type, headers=extra)
 
     async def respond(
         self, scope: Scope, headers: RequestHeaders, receive: Receive
@@ -72,19 +75,19 @@ class Endpoint:
         try:
             forced = forced_response(self.contract, headers.prefer)
             if forced is not None:
-                body = await self.forced(headers, receive, forced)
+                body = await self.forced(scope, headers, receive, forced)
                 extra = {**self.status_headers[forced.status], **preference_applied(forced)}
                 return forced.status, body, extra
             if self.auth.active:
                 self.auth.check(scope, headers.authorization)
-            document = await self.document(headers, receive)
+            document = await self.document(scope, headers, receive)
             return self.plan.status, self.plan.body(document), self.success_headers
         except ApiError:
             raise
         except Exception as exc:
             raise ApiError(500, "internal_error", "The mock server failed unexpectedly.") from exc
 
-    async def document(self, headers: RequestHeaders, receive: Receive) -> Any:
+    async def document(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> Any:
         check_media_type(headers.content_type, self.contract.request_media_type)
         limit = self.settings.max_body_bytes
         check_declared_length(headers.content_length, limit)
@@ -92,15 +95,18 @@ class Endpoint:
             raw = await self.deadlines.run(read_body(receive, limit))
         except DeadlineExceeded:
             raise too_slow(self.settings.body_timeout_s) from None
+        scope[REQUEST_BODY] = raw  # for the journal
         document = parse_json(raw)
         validate(document, self.validator)
         return document
 
-    async def forced(self, headers: RequestHeaders, receive: Receive, forced: Forced) -> Any:
+    async def forced(
+        self, scope: Scope, headers: RequestHeaders, receive: Receive, forced: Forced
+    ) -> Any:
         if forced.status != self.plan.status:
             raise forced_error(self.contract, forced)
         try:
-            document = await self.document(headers, receive)
+            document = await self.document(scope, headers, receive)
         except ApiError:
             document = None  # a forced success still answers; it echoes only a valid request
         return self.plan.forced(forced, document)

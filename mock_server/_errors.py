@@ -1,12 +1,11 @@
-"""Every error the mock sends, as data, and the one place that renders it.
-
-ApiError
-"""
+"""Every error the mock sends, as data, and the one place that renders it: ``ApiError``
+becomes an ``Answer`` (status, header pairs, JSON body) in ``error_answer``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -60,15 +59,25 @@ def to_json(body: Any) -> bytes:
         return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
-async def send_json(
-    send: Send,
+@dataclass(slots=True)
+class Answer:
+    """A whole response, ready for the wire: status, ASGI header pairs and body.
+    ``document`` is what ``body`` encodes, kept for the journal (which must not store the
+    success body's generated secrets and so re-encodes it without them)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    document: Any = None
+
+
+def json_answer(
     status: int,
     body: Any,
     *,
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
-) -> None:
-    """Send a whole JSON response straight to the ASGI server (the endpoint's fast path)."""
+) -> Answer:
     content = to_json(body)
     raw = [
         (b"content-type", media_type.encode("latin-1")),
@@ -76,16 +85,24 @@ async def send_json(
     ]
     if headers:
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": content})
+    return Answer(status, raw, content, body)
+
+
+def error_answer(error: ApiError, media_type: str = JSON) -> Answer:
+    """The wire format of every error: the contract's Error object as JSON.
+
+    The request-id header is added to every response by the request-context layer.
+    """
+    return json_answer(error.status, error.body(), media_type=media_type, headers=error.headers)
+
+
+async def send_answer(send: Send, answer: Answer) -> None:
+    await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 async def send_error(send: Send, error: ApiError, media_type: str = JSON) -> None:
-    """The wire format of every error: the contract's Error object as JSON.
-
-    The request-id header is added to every response by the request-context middleware.
-    """
-    await send_json(send, error.status, error.body(), media_type=media_type, headers=error.headers)
+    await send_answer(send, error_answer(error, media_type))
 
 
 class ErrorResponse(Response):

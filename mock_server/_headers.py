@@ -31,8 +31,9 @@ class RequestHeaders:
         return found
 
 
-def has_origin(scope: Scope) -> bool:
-    for name, _ in scope["headers"]:  # noqa: SIM110 - a plain loop costs a third of any()
+def request_origin(scope: Scope) -> str | None:
+    """The request's ``Origin`` (the first, if several), or None: a browser's request."""
+    for name, value in scope["headers"]:  # a plain loop costs a third of next() or any()
         if name == b"origin":
-            return True
-    return False
+            return str(value.decode("latin-1"))
+    return None

@@ -9,7 +9,7 @@ The contract's operation is dispatched before these routes, so they never shadow
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,9 +18,9 @@ from starlette.routing import BaseRoute, Match, Route
 from apikeys_contract import Contract
 
 from ._errors import ApiError, ErrorResponse
-from ._journal import Journal, Redactor
+from ._journal import Journal, Record, Redactor
 from ._journal_view import Filters, view
-from ._recorder import PREFIX, Recorder
+from ._recorder import PREFIX, Recorder, Recording
 
 if TYPE_CHECKING:
     from ._app import MockApp
@@ -44,6 +44,9 @@ def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
     page = _asset("index.html")
     assets = {name: (_asset(name), media) for name, media in ASSETS.items()}
 
+    def render(record: Record) -> dict[str, Any]:
+        return view(contract, record)
+
     async def list_requests(request: Request) -> Response:
         try:
             filters = Filters.parse(dict(request.query_params))
@@ -53,9 +56,7 @@ def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
         for record in journal.records():
             if not filters.match(record):
                 continue
-            if record.view is None:
-                record.view = view(contract, record)
-            found.append(record.view)
+            found.append(journal.view(record, render))
             if filters.limit is not None and len(found) >= filters.limit:
                 break
         return JSONResponse(
@@ -94,13 +95,9 @@ def install_journal(app: MockApp, contract: Contract, size: int) -> Journal:
     """Record every exchange ``app`` answers into a new journal of ``size`` exchanges and
     serve it under ``/__mock/``."""
     journal = Journal(size)
-    options = {
-        "journal": journal,
-        "redactor": Redactor(contract),
-        "operation": (contract.path, contract.method),
-    }
-    app.operation = Recorder(app.operation, **options)  # type: ignore[arg-type]
-    app.add_middleware(Recorder, **options)  # type: ignore[arg-type]
+    recording = Recording(journal, Redactor(contract), (contract.path, contract.method))
+    app.operation.recording = recording
+    app.add_middleware(Recorder, recording=recording)
     app.router.routes.extend(journal_routes(journal, contract))
     app.state.journal = journal
     return journal

@@ -1,7 +1,7 @@
 """The request journal: the last N exchanges, bounded, with credentials and secrets removed.
 
-Storing is the hot path of the mock, so an exchange is kept as captured (bytes, header
-pairs) and turned into JSON only when someone reads the journal. Before anything is kept,
+Storing is on the hot path of the mock, so an exchange is packed as captured (bytes,
+header pairs) and turned into JSON only when someone reads the journal. Before anything is kept,
 ``Redactor`` removes what must never be stored: every header, query parameter and cookie
 that carries a credential the contract's security names (and ``Authorization``,
 ``Cookie``, ``Set-Cookie`` whatever the contract says), the values of the success
@@ -12,8 +12,9 @@ credential found elsewhere in the exchange.
 from __future__ import annotations
 
 import itertools
+import marshal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -21,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 
 from apikeys_contract import Contract, Location
+
+from ._errors import to_json
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
@@ -66,7 +69,6 @@ class Record:
     request_truncated: bool = False
     response_truncated: bool = False
     id: int = 0
-    view: dict[str, Any] | None = None  # its JSON form, built when first read
 
 
 def text_pairs(raw: RawPairs) -> Pairs:
@@ -108,10 +110,20 @@ class Redactor:
             return body
         if not isinstance(document, dict):
             return body
+        return self.response_document(status, document, body)
+
+    def response_document(self, status: int, document: Any, body: bytes) -> bytes:
+        """``body``, which encodes ``document``, with the secret properties' values replaced
+        (success bodies only): re-encoded from a copy of ``document`` without them."""
+        if not self.secret_fields or not 200 <= status < 300 or not isinstance(document, dict):
+            return body
+        shown = None
         for key in self.secret_fields:
             if key in document:
-                document[key] = REDACTED
-        return orjson.dumps(document)
+                if shown is None:
+                    shown = dict(document)
+                shown[key] = REDACTED
+        return body if shown is None else to_json(shown)
 
 
 def scrub(data: bytes, secrets: Iterable[str]) -> bytes:
@@ -131,36 +143,121 @@ def scrub_pairs(pairs: RawPairs, secrets: Iterable[str]) -> RawPairs:
 
 @dataclass
 class Journal:
-    """The last ``size`` exchanges, newest last. Safe from several threads without a lock:
-    ``next`` on a count, and appending, copying and clearing a deque, are each atomic
-    under the GIL (the hot path pays for no lock)."""
+    """The last ``size`` exchanges, newest last, each packed into one ``bytes`` (marshal).
+
+    Storing is on the mock's hot path, and what costs there is memory, not encoding: an
+    exchange kept as captured holds two dozen small objects (header lists, tuples, bytes,
+    floats) for a thousand requests, and every request then allocates from cold memory and
+    frees cold memory (about 5 µs a request over HTTP). Packed, it holds one, and building
+    it costs under 1 µs. Records are unpacked when the journal is read.
+
+    Safe from several threads without a lock: ``next`` on a count, and appending, copying
+    and clearing a deque, are each atomic under the GIL (the hot path pays for no lock).
+    """
 
     size: int = DEFAULT_SIZE
-    _records: deque[Record] = field(init=False)
+    _packed: deque[bytes] = field(init=False)
     _ids: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
+    _views: dict[int, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError("a journal holds at least one exchange")
-        self._records = deque(maxlen=self.size)
+        self._packed = deque(maxlen=self.size)
 
     def add(self, record: Record) -> None:
-        record.id = next(self._ids)
-        self._records.append(record)
+        """Store ``record`` (already redacted) under the next id."""
+        self.store(
+            record.time,
+            record.method,
+            record.path,
+            record.query,
+            record.request_headers,
+            record.request_body,
+            record.status,
+            record.response_headers,
+            record.response_body,
+            record.duration,
+            record.operation,
+            record.violations,
+            record.request_truncated,
+            record.response_truncated,
+        )
+
+    def store(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        query: bytes,
+        request_headers: RawPairs,
+        request_body: bytes,
+        status: int,
+        response_headers: RawPairs,
+        response_body: bytes | None,
+        duration: float,
+        operation: bool = True,
+        violations: tuple[Violation, ...] = (),
+        request_truncated: bool = False,
+        response_truncated: bool = False,
+    ) -> None:
+        """``add`` without building a ``Record`` first: the fields in its order."""
+        broken = tuple((v.check, v.message, v.problems) for v in violations) if violations else ()
+        fields = (
+            time,
+            method,
+            path,
+            query,
+            request_headers,
+            request_body,
+            status,
+            response_headers,
+            response_body,
+            duration,
+            operation,
+            broken,
+            request_truncated,
+            response_truncated,
+            next(self._ids),
+        )
+        self._packed.append(marshal.dumps(fields, MARSHAL_VERSION))
 
     def records(self) -> list[Record]:
         """Every stored exchange, newest first."""
-        found = list(self._records)
-        found.reverse()
+        packed = list(self._packed)
+        packed.reverse()
+        found = [_unpack(data) for data in packed]
+        if len(self._views) > len(found):  # forget the views of evicted records
+            kept = {record.id for record in found}
+            self._views = {k: v for k, v in self._views.items() if k in kept}
+        return found
+
+    def view(self, record: Record, render: Callable[[Record], Any]) -> Any:
+        """``render(record)``, built once per record and kept while it is stored."""
+        found = self._views.get(record.id)
+        if found is None:
+            found = self._views[record.id] = render(record)
         return found
 
     def clear(self) -> int:
-        count = len(self._records)
-        self._records.clear()
+        count = len(self._packed)
+        self._packed.clear()
+        self._views.clear()
         return count
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._packed)
+
+
+# Version 2: no back-references to track, the fastest to write (Python 3.11: 0.18 µs
+# against 0.33 µs for a record's fields with the default version 4).
+MARSHAL_VERSION = 2
+
+
+def _unpack(data: bytes) -> Record:
+    fields = list(marshal.loads(data))  # noqa: S302 - only ever bytes this module wrote
+    fields[11] = tuple(Violation(*broken) for broken in fields[11])
+    return Record(*fields)
 
 
 def body_text(body: bytes) -> Any:

@@ -2,7 +2,7 @@
 broke, and the filters ``GET /__mock/requests`` takes.
 
 Views are built when read, not when stored (storing is on the mock's hot path), and kept
-on the record once built.
+by the journal once built.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from ._log import LogSink, log_line
 # Where an inner layer that turned an exception into a 500 leaves the exception's type
 # for the log line (the layer answers in the contract's shape, with CORS headers).
 FAILURE = "mock_server.failure"
+# Where the endpoint leaves the request body it read, for the journal.
+REQUEST_BODY = "mock_server.request_body"
 
 
 def note_failure(scope: Scope, exc: BaseException) -> None:
@@ -38,8 +40,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        log = self.log
-        started = time.perf_counter() if log is not None else 0.0
+        started = time.perf_counter()
         request_id = uuid4()
         status = 0
         request_id_header = (self.header, request_id.encode("latin-1"))
@@ -61,6 +62,11 @@ class RequestContextMiddleware:
             if status == 0:
                 error = ApiError(500, "internal_error", "The mock server failed unexpectedly.")
                 await send_error(send_with_id, error)
+        self.log_request(request_id, scope, status, started)
+
+    def log_request(self, request_id: str, scope: Scope, status: int, started: float) -> None:
+        """The request's line in the request log (``started``: its ``perf_counter()``)."""
+        log = self.log
         if log is not None:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             log.write(

@@ -1,21 +1,25 @@
 """Keeps every exchange the mock answers in the journal (``--no-journal`` leaves it out).
 
-An ASGI layer outside the request-context layer, so that it sees the final status and the
-request id. It keeps references to what passes (at most ``BODY_LIMIT`` bytes of each body
-are stored), never changes it, and stores only after redaction; decoding waits until the
-journal is read. Requests for the journal's own prefix are not
-recorded (the inspector polls it), unless the contract's operation lives there.
+``Recording`` turns what passed into the journal's fields, redacted (at most ``BODY_LIMIT``
+bytes of each body are stored); decoding waits until the journal is read. The operation's
+own path (``Operation``) calls it directly. Every other request passes ``Recorder``, an
+ASGI layer outside the request-context layer, so that it sees the final status and the
+request id; it keeps references to what passes and never changes it. Requests for the
+journal's own prefix are not recorded (the inspector polls it), unless the contract's
+operation lives there.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._journal import BODY_LIMIT, Journal, RawPairs, Record, Redactor
+from ._journal import BODY_LIMIT, Journal, RawPairs, Redactor
 
 PREFIX = "/__mock"
+_UNKNOWN: Any = object()
 
 
 def journal_path(path: str, operation_path: str) -> bool:
@@ -23,24 +27,65 @@ def journal_path(path: str, operation_path: str) -> bool:
     return path.startswith(PREFIX) and path != operation_path
 
 
-class Recorder:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        journal: Journal,
-        redactor: Redactor,
-        operation: tuple[str, str],
-    ) -> None:
-        self.app = app
+class Recording:
+    """Keeps exchanges in ``journal``, redacted first: the one place that turns what passed
+    into a ``Record``, for the recorder layer below and the operation's own path."""
+
+    def __init__(self, journal: Journal, redactor: Redactor, operation: tuple[str, str]) -> None:
         self.journal = journal
         self.redactor = redactor
         self.path, self.method = operation
         # One clock read per request: wall time from the monotonic clock.
         self.epoch = time.time() - time.perf_counter()
 
+    def keep(
+        self,
+        scope: Scope,
+        started: float,
+        request_body: bytes,
+        status: int,
+        headers: RawPairs,
+        body: bytes,
+        document: Any = _UNKNOWN,
+    ) -> None:
+        """One exchange (``started``: its ``perf_counter()``). ``document`` is what ``body``
+        encodes, when known: the secrets are then left out of it without decoding ``body``."""
+        redactor = self.redactor
+        request_body, request_cut = _cut(request_body)
+        if document is _UNKNOWN:
+            body = redactor.response_body(status, body)
+        else:
+            body = redactor.response_document(status, document, body)
+        response_body, response_cut = _cut(body)
+        method, path = scope["method"], scope["path"]
+        self.journal.store(
+            self.epoch + started,
+            method,
+            path,
+            redactor.query_string(scope["query_string"]),
+            redactor.header_pairs(scope["headers"]),
+            request_body,
+            status,
+            redactor.header_pairs(headers),
+            response_body,
+            time.perf_counter() - started,
+            path == self.path and method == self.method,
+            (),
+            request_cut,
+            response_cut,
+        )
+
+
+class Recorder:
+    """The ASGI layer that records every request that does not take the operation's own
+    path (which records through ``Recording`` directly)."""
+
+    def __init__(self, app: ASGIApp, *, recording: Recording) -> None:
+        self.app = app
+        self.recording = recording
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or journal_path(scope["path"], self.path):
+        if scope["type"] != "http" or journal_path(scope["path"], self.recording.path):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -67,33 +112,15 @@ class Recorder:
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            redactor = self.redactor
-            request_body, request_cut = _joined(sent)
-            response_body, response_cut = _joined(got)
-            path = scope["path"]
-            self.journal.add(
-                Record(
-                    self.epoch + started,
-                    scope["method"],
-                    path,
-                    redactor.query_string(scope["query_string"]),
-                    redactor.header_pairs(scope["headers"]),
-                    request_body,
-                    status,
-                    redactor.header_pairs(headers),
-                    redactor.response_body(status, response_body),
-                    time.perf_counter() - started,
-                    path == self.path and scope["method"] == self.method,
-                    (),
-                    request_cut,
-                    response_cut,
-                )
-            )
+            self.recording.keep(scope, started, _joined(sent), status, headers, _joined(got))
 
 
-def _joined(chunks: list[bytes]) -> tuple[bytes, bool]:
+def _joined(chunks: list[bytes]) -> bytes:
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _cut(body: bytes) -> tuple[bytes, bool]:
     """The body kept (at most ``BODY_LIMIT`` bytes) and whether it was cut."""
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(body) > BODY_LIMIT:
         return body[:BODY_LIMIT], True
     return body, False

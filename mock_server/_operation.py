@@ -1,0 +1,78 @@
+"""The contract's operation, end to end in one coroutine: the mock's hot path.
+
+Every other request meets the mock's layers as ASGI middleware (request context, CORS, the
+journal's recorder), each wrapping ``send`` or ``receive`` to see what passes. The operation
+is answered by the endpoint as a whole ``Answer``, so those layers' per-request work runs
+here as plain calls on it instead: the same request id, log line, CORS headers and journal
+record, from the same code, without a wrapper per layer per message (a fifth of the mock's
+time per request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.types import Receive, Scope, Send
+
+from ._cors import BrowserCORS
+from ._endpoint import Endpoint
+from ._errors import Answer, ApiError, error_answer
+from ._headers import request_origin
+from ._ids import uuid4
+from ._middleware import REQUEST_BODY, RequestContextMiddleware, note_failure
+from ._recorder import Recording
+
+
+class Operation:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        context: RequestContextMiddleware,
+        cors: BrowserCORS,
+        recording: Recording | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.context = context
+        self.cors = cors
+        self.recording = recording
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        context = self.context
+        started = time.perf_counter()
+        request_id = uuid4()
+        try:
+            if context.delay:
+                await asyncio.sleep(context.delay)
+            answer = await self.endpoint.answer(scope, receive)
+        except Exception as exc:
+            # A bug in the mock still answers in the contract's shape, and logs one line.
+            note_failure(scope, exc)
+            answer = error_answer(
+                ApiError(500, "internal_error", "The mock server failed unexpectedly.")
+            )
+        headers = answer.headers
+        headers.append((context.header, request_id.encode("latin-1")))
+        origin = request_origin(scope)
+        if origin is not None:
+            headers += self.cors.response_headers(origin)
+        try:
+            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+            await send({"type": "http.response.body", "body": answer.body})
+        finally:
+            context.log_request(request_id, scope, answer.status, started)
+            if self.recording is not None:
+                self.keep(scope, started, answer)
+
+    def keep(self, scope: Scope, started: float, answer: Answer) -> None:
+        assert self.recording is not None
+        self.recording.keep(
+            scope,
+            started,
+            scope.get(REQUEST_BODY, b""),
+            answer.status,
+            answer.headers,
+            answer.body,
+            answer.document,
+        )
