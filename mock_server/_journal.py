@@ -159,11 +159,20 @@ class Journal:
     _packed: deque[bytes] = field(init=False)
     _ids: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
     _views: dict[int, Any] = field(init=False, default_factory=dict)
+    _pending: list[Callable[[], None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError("a journal holds at least one exchange")
         self._packed = deque(maxlen=self.size)
+
+    def before_read(self, flush: Callable[[], None]) -> None:
+        """Call ``flush`` before every read: it stores what a writer holds back."""
+        self._pending.append(flush)
+
+    def _flush(self) -> None:
+        for flush in self._pending:
+            flush()
 
     def add(self, record: Record) -> None:
         """Store ``record`` (already redacted) under the next id."""
@@ -224,6 +233,7 @@ class Journal:
 
     def records(self) -> list[Record]:
         """Every stored exchange, newest first."""
+        self._flush()
         packed = list(self._packed)
         packed.reverse()
         found = [_unpack(data) for data in packed]
@@ -240,12 +250,14 @@ class Journal:
         return found
 
     def clear(self) -> int:
+        self._flush()
         count = len(self._packed)
         self._packed.clear()
         self._views.clear()
         return count
 
     def __len__(self) -> int:
+        self._flush()
         return len(self._packed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
@@ -14,6 +15,8 @@ from starlette.testclient import TestClient
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
+from mock_server._journal import Journal, Redactor
+from mock_server._recorder import Recording
 
 from .servers import serve
 
@@ -194,3 +197,34 @@ def test_credentials_where_the_contract_puts_them_are_never_stored(
     assert secret not in text
     assert "[redacted]" in text
     assert json.loads(text)["count"] == 1
+
+
+def test_exchanges_are_stored_at_the_end_of_the_loop_turn_and_seen_by_any_read() -> None:
+    contract = load_contract(None)
+    journal_ = Journal(10)
+    recording = Recording(journal_, Redactor(contract), (contract.path, contract.method))
+    scope = {
+        "method": "POST",
+        "path": "/api-keys",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {TOKEN}".encode())],
+    }
+
+    # Outside an event loop there is nothing to batch with: stored at once.
+    recording.keep(scope, time.perf_counter(), b"{}", 400, [], b"{}")
+    assert recording._noted == []
+
+    async def in_a_loop() -> None:
+        recording.keep(scope, time.perf_counter(), b"{}", 401, [], b"{}")
+        assert len(recording._noted) == 1  # held for this turn only
+        assert [r.status for r in journal_.records()] == [401, 400]  # a read stores it first
+        recording.keep(scope, time.perf_counter(), b"{}", 403, [], b"{}")
+        await asyncio.sleep(0)
+        assert recording._noted == []  # the turn ended: nothing unredacted is left
+
+    asyncio.run(in_a_loop())
+    records = journal_.records()
+    assert [r.status for r in records] == [403, 401, 400]
+    assert [r.id for r in records] == [3, 2, 1]
+    for record in records:
+        assert TOKEN.encode() not in repr(record).encode()
