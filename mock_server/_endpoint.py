@@ -6,13 +6,14 @@ must outrun Prism. Every failure is raised as ApiError and rendered by the app's
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
 from apikeys_contract import Contract
 
-from ._deadline import DeadlineExceeded, Deadlines
+from ._deadline import Deadlines
 from ._errors import JSON, Answer, ApiError, error_answer, json_answer, send_answer
 from ._headers import RequestHeaders
 from ._middleware import REQUEST_BODY, note_failure
@@ -60,41 +61,48 @@ class Endpoint:
                 scope, RequestHeaders.from_scope(scope), receive
             )
         except ApiError as error:
-            required = self.status_headers.get(error.status)
-            if required:
-                error.headers = {**required, **error.headers}
-            if error.__cause__ is not None and error.status == 500:
-                note_failure(scope, error.__cause__)  # for the request log
-            return error_answer(error, self.error_media_types.get(error.status, JSON))
+            return self.refuse(error)
+        except Exception as exc:
+            note_failure(scope, exc)  # for the request log
+            return self.refuse(
+                ApiError(500, "internal_error", "The mock server failed unexpectedly.")
+            )
         return json_answer(status, body, media_type=self.media_type, headers=extra)
+
+    def refuse(self, error: ApiError) -> Answer:
+        required = self.status_headers.get(error.status)
+        if required:
+            error.headers = {**required, **error.headers}
+        return error_answer(error, self.error_media_types.get(error.status, JSON))
 
     async def respond(
         self, scope: Scope, headers: RequestHeaders, receive: Receive
     ) -> tuple[int, Any, dict[str, str] | None]:
         """(status, body, extra headers) of the success response, or raise ApiError."""
-        try:
-            forced = forced_response(self.contract, headers.prefer)
-            if forced is not None:
-                body = await self.forced(scope, headers, receive, forced)
-                extra = {**self.status_headers[forced.status], **preference_applied(forced)}
-                return forced.status, body, extra
-            if self.auth.active:
-                self.auth.check(scope, headers.authorization)
-            document = await self.document(scope, headers, receive)
-            return self.plan.status, self.plan.body(document), self.success_headers
-        except ApiError:
-            raise
-        except Exception as exc:
-            raise ApiError(500, "internal_error", "The mock server failed unexpectedly.") from exc
+        forced = forced_response(self.contract, headers.prefer)
+        if forced is not None:
+            body = await self.forced(scope, headers, receive, forced)
+            extra = {**self.status_headers[forced.status], **preference_applied(forced)}
+            return forced.status, body, extra
+        if self.auth.active:
+            self.auth.check(scope, headers.authorization)
+        document = await self.document(scope, headers, receive)
+        return self.plan.status, self.plan.body(document), self.success_headers
 
     async def document(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> Any:
         check_media_type(headers.content_type, self.contract.request_media_type)
         limit = self.settings.max_body_bytes
         check_declared_length(headers.content_length, limit)
+        deadlines = self.deadlines
+        task = deadlines.arm()
         try:
-            raw = await self.deadlines.run(read_body(receive, limit))
-        except DeadlineExceeded:
-            raise too_slow(self.settings.body_timeout_s) from None
+            raw = await read_body(receive, limit)
+        except asyncio.CancelledError:
+            if deadlines.expired(task):
+                raise too_slow(self.settings.body_timeout_s) from None
+            raise
+        finally:
+            deadlines.disarm(task)
         scope[REQUEST_BODY] = raw  # for the journal
         document = parse_json(raw)
         validate(document, self.validator)

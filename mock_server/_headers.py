@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from starlette.types import Scope
 
 
-@dataclass
 class RequestHeaders:
-    authorization: list[str] = field(default_factory=list)
-    content_type: str | None = None
-    content_length: str | None = None
-    prefer: str | None = None
+    __slots__ = ("authorization", "content_length", "content_type", "prefer")
+
+    def __init__(self) -> None:
+        self.authorization: list[str] = []
+        self.content_type: str | None = None
+        self.content_length: str | None = None
+        self.prefer: str | None = None
 
     @classmethod
     def from_scope(cls, scope: Scope) -> RequestHeaders:
