@@ -89,10 +89,13 @@ class Redactor:
         """ASGI header pairs (lower-case names) with the credential-carrying values
         replaced; the same object when there is none (the common case costs one pass)."""
         redacted = self.header_bytes
-        for name, _ in raw:
+        copy: list[tuple[bytes, bytes]] | None = None
+        for i, (name, _) in enumerate(raw):
             if name in redacted:
-                return [(k, REDACTED_BYTES if k in redacted else v) for k, v in raw]
-        return raw
+                if copy is None:
+                    copy = list(raw)
+                copy[i] = (name, REDACTED_BYTES)
+        return raw if copy is None else copy
 
     def query_string(self, raw: bytes) -> bytes:
         if not raw or not self.query:
@@ -176,60 +179,35 @@ class Journal:
 
     def add(self, record: Record) -> None:
         """Store ``record`` (already redacted) under the next id."""
+        broken = tuple((v.check, v.message, v.problems) for v in record.violations)
         self.store(
-            record.time,
-            record.method,
-            record.path,
-            record.query,
-            record.request_headers,
-            record.request_body,
-            record.status,
-            record.response_headers,
-            record.response_body,
-            record.duration,
-            record.operation,
-            record.violations,
-            record.request_truncated,
-            record.response_truncated,
+            [
+                (
+                    record.time,
+                    record.method,
+                    record.path,
+                    record.query,
+                    record.request_headers,
+                    record.request_body,
+                    record.status,
+                    record.response_headers,
+                    record.response_body,
+                    record.duration,
+                    record.operation,
+                    broken,
+                    record.request_truncated,
+                    record.response_truncated,
+                )
+            ]
         )
 
-    def store(
-        self,
-        time: float,
-        method: str,
-        path: str,
-        query: bytes,
-        request_headers: RawPairs,
-        request_body: bytes,
-        status: int,
-        response_headers: RawPairs,
-        response_body: bytes | None,
-        duration: float,
-        operation: bool = True,
-        violations: tuple[Violation, ...] = (),
-        request_truncated: bool = False,
-        response_truncated: bool = False,
-    ) -> None:
-        """``add`` without building a ``Record`` first: the fields in its order."""
-        broken = tuple((v.check, v.message, v.problems) for v in violations) if violations else ()
-        fields = (
-            time,
-            method,
-            path,
-            query,
-            request_headers,
-            request_body,
-            status,
-            response_headers,
-            response_body,
-            duration,
-            operation,
-            broken,
-            request_truncated,
-            response_truncated,
-            next(self._ids),
-        )
-        self._packed.append(marshal.dumps(fields, MARSHAL_VERSION))
+    def store(self, exchanges: list[tuple[Any, ...]]) -> None:
+        """``add`` for many, without building ``Record``s first: each exchange is the
+        fields of a ``Record`` in their order, but for the id, and with each violation as
+        a (check, message, problems) tuple."""
+        ids, append, dumps = self._ids, self._packed.append, marshal.dumps
+        for fields in exchanges:
+            append(dumps((next(ids), fields), MARSHAL_VERSION))
 
     def records(self) -> list[Record]:
         """Every stored exchange, newest first."""
@@ -267,9 +245,12 @@ MARSHAL_VERSION = 2
 
 
 def _unpack(data: bytes) -> Record:
-    fields = list(marshal.loads(data))  # noqa: S302 - only ever bytes this module wrote
+    id_, packed = marshal.loads(data)  # noqa: S302 - only ever bytes this module wrote
+    fields = list(packed)
     fields[11] = tuple(Violation(*broken) for broken in fields[11])
-    return Record(*fields)
+    record = Record(*fields)
+    record.id = id_
+    return record
 
 
 def body_text(body: bytes) -> Any:

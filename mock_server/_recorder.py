@@ -73,49 +73,41 @@ class Recording:
                 self.flush()
 
     def flush(self) -> None:
-        """Redact and store every exchange noted so far."""
+        """Redact and store every exchange noted so far (one loop: the journal's whole cost
+        per request, so its lookups are made once per batch)."""
         noted, self._noted = self._noted, []
-        for exchange in noted:
+        redactor = self.redactor
+        header_pairs, query_string = redactor.header_pairs, redactor.query_string
+        epoch, operation = self.epoch, (self.method, self.path)
+        stored = []
+        for scope, started, ended, request_body, status, headers, body, document in noted:
             try:
-                self._store(*exchange)
+                if document is _UNKNOWN:
+                    body = redactor.response_body(status, body)
+                else:
+                    body = redactor.response_document(status, document, body)
+                method, path = scope["method"], scope["path"]
+                stored.append(
+                    (
+                        epoch + started,
+                        method,
+                        path,
+                        query_string(scope["query_string"]),
+                        header_pairs(scope["headers"]),
+                        request_body[:BODY_LIMIT],
+                        status,
+                        header_pairs(headers),
+                        body[:BODY_LIMIT],
+                        ended - started,
+                        (method, path) == operation,
+                        (),
+                        len(request_body) > BODY_LIMIT,
+                        len(body) > BODY_LIMIT,
+                    )
+                )
             except Exception:  # one exchange the journal cannot store must not lose the rest
                 logger.exception("the journal could not store an exchange")
-
-    def _store(
-        self,
-        scope: Scope,
-        started: float,
-        ended: float,
-        request_body: bytes,
-        status: int,
-        headers: RawPairs,
-        body: bytes,
-        document: Any,
-    ) -> None:
-        redactor = self.redactor
-        request_body, request_cut = _cut(request_body)
-        if document is _UNKNOWN:
-            body = redactor.response_body(status, body)
-        else:
-            body = redactor.response_document(status, document, body)
-        response_body, response_cut = _cut(body)
-        method, path = scope["method"], scope["path"]
-        self.journal.store(
-            self.epoch + started,
-            method,
-            path,
-            redactor.query_string(scope["query_string"]),
-            redactor.header_pairs(scope["headers"]),
-            request_body,
-            status,
-            redactor.header_pairs(headers),
-            response_body,
-            ended - started,
-            path == self.path and method == self.method,
-            (),
-            request_cut,
-            response_cut,
-        )
+        self.journal.store(stored)
 
 
 class Recorder:
@@ -159,10 +151,3 @@ class Recorder:
 
 def _joined(chunks: list[bytes]) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _cut(body: bytes) -> tuple[bytes, bool]:
-    """The body kept (at most ``BODY_LIMIT`` bytes) and whether it was cut."""
-    if len(body) > BODY_LIMIT:
-        return body[:BODY_LIMIT], True
-    return body, False
