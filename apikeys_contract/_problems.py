@@ -35,21 +35,22 @@ _REQUIRED = jsonschema_rs.ValidationErrorKind.Required
 
 
 def _problem(error: jsonschema_rs.ValidationError) -> Problem:
-    path = [str(p) for p in error.instance_path]
-    schema_path = error.schema_path
-    keyword = str(schema_path[-1]) if schema_path else ""
+    path = error.instance_path
     kind = error.kind
     if isinstance(kind, _REQUIRED):
-        path.append(str(kind.property))  # point at the missing member, not its parent
+        path = [*path, kind.property]  # point at the missing member, not its parent
+    schema_path = error.schema_path
+    keyword = str(schema_path[-1]) if schema_path else ""
     return Problem(_pointer(path), keyword, _short(error.message))
 
 
-def _pointer(path: list[str]) -> str:
-    # The common case (no "~" or "/" in any token, so nothing to escape) in one join.
-    joined = "/".join(path)
-    if "~" not in joined and joined.count("/") == len(path) - 1:
-        return "/" + joined if path else ""
-    return pointer(*path)
+def _pointer(path: list[str | int]) -> str:
+    # The common case (one token, nothing to escape) without a join.
+    if len(path) == 1:
+        token = str(path[0])
+        if "~" not in token and "/" not in token:
+            return "/" + token
+    return pointer(*(str(p) for p in path))
 
 
 def schema_problems(validator: jsonschema_rs.Validator, document: Any) -> tuple[Problem, ...]:

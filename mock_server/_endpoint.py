@@ -54,11 +54,14 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send_answer(send, await self.answer(scope, receive))
 
-    async def answer(self, scope: Scope, receive: Receive) -> Answer:
-        """The whole response to one request: a success, or an ApiError rendered."""
+    async def answer(
+        self, scope: Scope, receive: Receive, headers: RequestHeaders | None = None
+    ) -> Answer:
+        """The whole response to one request: a success, or an ApiError rendered.
+        ``headers``: the request's, when the caller has read them already."""
         try:
             status, body, extra = await self.respond(
-                scope, RequestHeaders.from_scope(scope), receive
+                scope, headers or RequestHeaders.from_scope(scope), receive
             )
         except ApiError as error:
             return self.refuse(error)

@@ -6,13 +6,14 @@ from starlette.types import Scope
 
 
 class RequestHeaders:
-    __slots__ = ("authorization", "content_length", "content_type", "prefer")
+    __slots__ = ("authorization", "content_length", "content_type", "origin", "prefer")
 
     def __init__(self) -> None:
         self.authorization: list[str] = []
         self.content_type: str | None = None
         self.content_length: str | None = None
         self.prefer: str | None = None
+        self.origin: str | None = None  # the first, if several
 
     @classmethod
     def from_scope(cls, scope: Scope) -> RequestHeaders:
@@ -24,6 +25,9 @@ class RequestHeaders:
                 found.content_type = value.decode("latin-1")
             elif name == b"content-length":
                 found.content_length = value.decode("latin-1")
+            elif name == b"origin":
+                if found.origin is None:
+                    found.origin = value.decode("latin-1")
             elif name == b"prefer":
                 # Several Prefer headers are one list (RFC 9110 field combination).
                 text = value.decode("latin-1")

@@ -17,6 +17,7 @@ from apikeys_contract import Answer, Contract, judge_body
 
 from ._errors import ApiError
 from ._journal import Record, body_text, text_pairs
+from ._log import milliseconds
 
 VERDICTS = ("ok", "rejected", "violation")
 # The check name of the proxy's request-side judgement: a client (frontend) bug.
@@ -94,7 +95,7 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "path": record.path,
         "query": record.query.decode("latin-1"),
         "status": record.status,
-        "duration_ms": round(record.duration * 1000, 3),
+        "duration_ms": milliseconds(record.duration),
         "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
-from ._log import LogSink, log_line
+from ._log import LogSink, log_line, milliseconds
 
 # Where an inner layer that turned an exception into a 500 leaves the exception's type
 # for the log line (the layer answers in the contract's shape, with CORS headers).
@@ -68,7 +68,7 @@ class RequestContextMiddleware:
         """The request's line in the request log (``started``: its ``perf_counter()``)."""
         log = self.log
         if log is not None:
-            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            duration_ms = milliseconds(time.perf_counter() - started)
             log.write(
                 log_line(
                     request_id,

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
 from ._errors import Answer, ApiError, error_answer
-from ._headers import request_origin
+from ._headers import RequestHeaders
 from ._ids import uuid4
 from ._middleware import REQUEST_BODY, RequestContextMiddleware, note_failure
 from ._recorder import Recording
@@ -42,10 +42,11 @@ class Operation:
         context = self.context
         started = time.perf_counter()
         request_id = uuid4()
+        request = RequestHeaders.from_scope(scope)
         try:
             if context.delay:
                 await asyncio.sleep(context.delay)
-            answer = await self.endpoint.answer(scope, receive)
+            answer = await self.endpoint.answer(scope, receive, request)
         except Exception as exc:
             # A bug in the mock still answers in the contract's shape, and logs one line.
             note_failure(scope, exc)
@@ -54,9 +55,8 @@ class Operation:
             )
         headers = answer.headers
         headers.append((context.header, request_id.encode("latin-1")))
-        origin = request_origin(scope)
-        if origin is not None:
-            headers += self.cors.response_headers(origin)
+        if request.origin is not None:
+            headers += self.cors.response_headers(request.origin)
         try:
             await send({"type": "http.response.start", "status": answer.status, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})

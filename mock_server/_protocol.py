@@ -24,7 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._errors import JSON, ApiError, to_json
 from ._ids import uuid4
-from ._log import LogSink, log_line
+from ._log import LogSink, log_line, milliseconds
 
 MESSAGE = "Invalid HTTP request received."
 
@@ -74,7 +74,7 @@ def contract_protocol(
             self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
             self.transport.close()
             if log is not None:
-                duration_ms = round((time.perf_counter() - started) * 1000, 3)
+                duration_ms = milliseconds(time.perf_counter() - started)
                 log.write(log_line(request_id, None, None, 400, duration_ms, error))
 
     return ContractHttpToolsProtocol

@@ -50,6 +50,7 @@ from ._live_checks import (
     secret_values,
     violations_header,
 )
+from ._log import milliseconds
 from ._proxy_settings import ProxySettings
 from ._recorder import journal_path
 from ._settings import Settings
@@ -295,7 +296,7 @@ class Exchange:
     ) -> None:
         """Journal the exchange (redacted) and write its log line."""
         app = self.app
-        duration = round((time.perf_counter() - self.started) * 1000, 3)
+        duration = milliseconds(time.perf_counter() - self.started)
         hidden = (*self.secrets, *generated)
         shown = tuple(Broken(v.check, mask(v.message, hidden), v.problems) for v in found)
         request_id = next((v for k, v in headers if k == app.request_id), None)
