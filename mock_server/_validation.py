@@ -119,15 +119,16 @@ def parse_json(body: bytes) -> Any:
     raise invalid(template.format(detail=reading.detail), code="malformed_json")
 
 
-def validate(document: Any, validator: jsonschema_rs.Validator) -> None:
-    """Raise ApiError(400) with one problem per schema violation."""
+def schema_refusal(document: Any, validator: jsonschema_rs.Validator) -> ApiError | None:
+    """The 400 for a document the schema refuses, one problem per violation; None when
+    it is valid."""
     problems = schema_problems(validator, document)  # () at once for a valid document
     if not problems:
-        return
+        return None
     first = problems[0]
     if first.keyword == "depth":
-        raise invalid("Request body is nested too deeply.", code="malformed_json")
-    raise invalid(
+        return invalid("Request body is nested too deeply.", code="malformed_json")
+    return invalid(
         f"{first.pointer or 'body'}: {first.message}",
         problems=[problem.as_dict() for problem in problems],
     )
