@@ -19,9 +19,12 @@ import os
 import select
 import stat
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 import orjson
+
+from ._turns import TurnBatch
 
 # A path is shown up to this many characters: a line, escaped, stays below PIPE_BUF.
 PATH_LIMIT = 500
@@ -64,6 +67,41 @@ def log_line(
     return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 
 
+class TurnLog:
+    """One line per request, noted as plain fields and formatted for every request of a turn
+    of the event loop at its end (``_turns``), handed to ``sink`` in one ``write``."""
+
+    def __init__(self, sink: LogSink) -> None:
+        self.sink = sink
+        self._noted: TurnBatch[tuple[str, str | None, str | None, int, float, str | None]]
+        self._noted = TurnBatch(self._write)
+        if isinstance(sink, RequestLog):
+            sink.before_close(self.flush)
+
+    def note(
+        self,
+        request_id: str,
+        method: str | None,
+        path: str | None,
+        status: int,
+        seconds: float,
+        error: str | None = None,
+    ) -> None:
+        self._noted.add((request_id, method, path, status, seconds, error))
+
+    def flush(self) -> None:
+        self._noted.flush()
+
+    def _write(
+        self, noted: list[tuple[str, str | None, str | None, int, float, str | None]]
+    ) -> None:
+        self.sink.write(
+            b"".join(
+                [log_line(r, m, p, status, milliseconds(d), e) for r, m, p, status, d, e in noted]
+            )
+        )
+
+
 class RequestLog:
     """Lines appended by the event loop to a buffer, written to ``fd`` by a thread of its own.
 
@@ -86,6 +124,11 @@ class RequestLog:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._chunk = PIPE_BUF if _is_pipe(fd) else 1 << 20
+        self._before_close: list[Callable[[], None]] = []
+
+    def before_close(self, flush: Callable[[], None]) -> None:
+        """Call ``flush`` at ``close()``, first: it writes what a writer holds back."""
+        self._before_close.append(flush)
 
     def write(self, line: bytes) -> None:
         lock = self._lock
@@ -93,7 +136,7 @@ class RequestLog:
         buffer = self._buffer
         full = len(buffer) >= self.limit
         if full:
-            self.dropped += 1
+            self.dropped += line.count(b"\n") or 1  # a write may hold several lines
         else:
             buffer += line
         lock.release()
@@ -139,6 +182,8 @@ class RequestLog:
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the writer thread and write whatever is left."""
+        for flush in self._before_close:
+            flush()
         self._closed = True
         self._wake.set()
         if self._thread is not None:
@@ -163,7 +208,8 @@ class LoggingSink:
 
     def write(self, line: bytes) -> None:
         if self.logger.isEnabledFor(logging.INFO):
-            self.logger.info(line.decode().rstrip("\n"))
+            for text in line.decode().splitlines():
+                self.logger.info(text)
 
 
 ACCESS_LOGGER = LoggingSink()

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
-from ._log import LogSink, log_line, milliseconds
+from ._log import LogSink, TurnLog
 
 # Where an inner layer that turned an exception into a 500 leaves the exception's type
 # for the log line (the layer answers in the contract's shape, with CORS headers).
@@ -34,7 +34,7 @@ class RequestContextMiddleware:
         self.app = app
         self.header = request_id_header.lower().encode("latin-1")
         self.delay = delay_ms / 1000
-        self.log = log
+        self.log = TurnLog(log) if log is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,14 +68,11 @@ class RequestContextMiddleware:
         """The request's line in the request log (``started``: its ``perf_counter()``)."""
         log = self.log
         if log is not None:
-            duration_ms = milliseconds(time.perf_counter() - started)
-            log.write(
-                log_line(
-                    request_id,
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    duration_ms,
-                    scope.get(FAILURE),
-                )
+            log.note(
+                request_id,
+                scope["method"],
+                scope["path"],
+                status,
+                time.perf_counter() - started,
+                scope.get(FAILURE),
             )

@@ -11,7 +11,6 @@ operation lives there.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._journal import BODY_LIMIT, Journal, RawPairs, Redactor
+from ._turns import TurnBatch
 
 PREFIX = "/__mock"
 logger = logging.getLogger("mock_server")
@@ -47,7 +47,7 @@ class Recording:
         self.path, self.method = operation
         # One clock read per request: wall time from the monotonic clock.
         self.epoch = time.time() - time.perf_counter()
-        self._noted: list[tuple[Any, ...]] = []
+        self._noted: TurnBatch[tuple[Any, ...]] = TurnBatch(self._store)
         journal.before_read(self.flush)
 
     def keep(
@@ -62,20 +62,16 @@ class Recording:
     ) -> None:
         """One exchange (``started``: its ``perf_counter()``). ``document`` is what ``body``
         encodes, when known: the secrets are then left out of it without decoding ``body``."""
-        noted = self._noted
-        noted.append(
+        self._noted.add(
             (scope, started, time.perf_counter(), request_body, status, headers, body, document)
         )
-        if len(noted) == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:  # no event loop: nothing to batch with
-                self.flush()
 
     def flush(self) -> None:
-        """Redact and store every exchange noted so far (one loop: the journal's whole cost
-        per request, so its lookups are made once per batch)."""
-        noted, self._noted = self._noted, []
+        """Redact and store every exchange noted so far."""
+        self._noted.flush()
+
+    def _store(self, noted: list[tuple[Any, ...]]) -> None:
+        # One loop: the journal's whole cost per request, its lookups made once per batch.
         redactor = self.redactor
         header_pairs, query_string = redactor.header_pairs, redactor.query_string
         epoch, operation = self.epoch, (self.method, self.path)

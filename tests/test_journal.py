@@ -212,7 +212,7 @@ def test_exchanges_are_stored_at_the_end_of_the_loop_turn_and_seen_by_any_read()
 
     # Outside an event loop there is nothing to batch with: stored at once.
     recording.keep(scope, time.perf_counter(), b"{}", 400, [], b"{}")
-    assert recording._noted == []
+    assert len(recording._noted) == 0
 
     async def in_a_loop() -> None:
         recording.keep(scope, time.perf_counter(), b"{}", 401, [], b"{}")
@@ -220,7 +220,7 @@ def test_exchanges_are_stored_at_the_end_of_the_loop_turn_and_seen_by_any_read()
         assert [r.status for r in journal_.records()] == [401, 400]  # a read stores it first
         recording.keep(scope, time.perf_counter(), b"{}", 403, [], b"{}")
         await asyncio.sleep(0)
-        assert recording._noted == []  # the turn ended: nothing unredacted is left
+        assert len(recording._noted) == 0  # the turn ended: nothing unredacted is left
 
     asyncio.run(in_a_loop())
     records = journal_.records()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -16,7 +17,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server import _responses as responses
-from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, log_line
+from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
 
 from .conftest import JSON_HEADERS
 from .servers import mock_process, serve
@@ -267,3 +268,39 @@ def test_chunks_end_at_line_ends_and_a_long_line_goes_alone(pipe: tuple[int, int
     assert all(chunk.endswith(b"\n") for chunk in log.chunks)
     assert [len(c) for c in log.chunks if len(c) > 64] == [101, 101, 101]
     assert all(chunk.count(b"\n") == 1 for chunk in log.chunks if len(chunk) > 64)
+
+
+def test_lines_noted_in_one_turn_of_the_loop_are_written_together_at_its_end() -> None:
+    sink = ListSink()
+    log = TurnLog(sink)
+    log.note("id-0", "POST", "/api-keys", 201, 0.001)  # no loop: written at once
+    assert len(sink.lines) == 1
+
+    async def in_a_loop() -> None:
+        log.note("id-1", "POST", "/api-keys", 201, 0.0012346)
+        log.note("id-2", "POST", "/api-keys", 400, 0.002, "KeyError")
+        assert len(sink.lines) == 1  # held for this turn only
+        await asyncio.sleep(0)
+        assert len(sink.lines) == 2  # one write for the turn
+
+    asyncio.run(in_a_loop())
+    assert sink.lines[1] == log_line("id-1", "POST", "/api-keys", 201, 1.235) + log_line(
+        "id-2", "POST", "/api-keys", 400, 2.0, "KeyError"
+    )
+
+
+def test_a_request_log_closed_mid_turn_writes_the_lines_of_that_turn(
+    pipe: tuple[int, int],
+) -> None:
+    read_end, write_end = pipe
+    request_log = RequestLog(write_end, interval=60)
+    log = TurnLog(request_log)
+
+    async def stop_mid_turn() -> None:
+        log.note("id-1", "POST", "/api-keys", 201, 0.001)
+        request_log.close()  # as the CLI does on SIGTERM
+
+    asyncio.run(stop_mid_turn())
+    os.close(write_end)
+    [line] = read_all(read_end).splitlines()
+    assert json.loads(line)["request_id"] == "id-1"
