@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
-from ._errors import Answer, ApiError, error_answer
+from ._errors import ApiError, error_answer
 from ._headers import RequestHeaders
 from ._ids import uuid4
 from ._middleware import REQUEST_BODY, RequestContextMiddleware, note_failure
@@ -62,17 +62,14 @@ class Operation:
             await send({"type": "http.response.body", "body": answer.body})
         finally:
             context.log_request(request_id, scope, answer.status, started)
-            if self.recording is not None:
-                self.keep(scope, started, answer)
-
-    def keep(self, scope: Scope, started: float, answer: Answer) -> None:
-        assert self.recording is not None
-        self.recording.keep(
-            scope,
-            started,
-            scope.get(REQUEST_BODY, b""),
-            answer.status,
-            answer.headers,
-            answer.body,
-            answer.document,
-        )
+            recording = self.recording
+            if recording is not None:
+                recording.keep(
+                    scope,
+                    started,
+                    scope.get(REQUEST_BODY, b""),
+                    answer.status,
+                    headers,
+                    answer.body,
+                    answer.document,
+                )
