@@ -11,6 +11,7 @@ millisecond, and a quiet server runs the work at the next turn.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -19,11 +20,16 @@ T = TypeVar("T")
 
 class TurnBatch(Generic[T]):
     """Items added during one turn of the event loop, handed to ``drain`` together at its
-    end (at once when no loop is running). ``flush()`` drains what waits right away."""
+    end (at once when no loop is running). ``flush()`` drains what waits right away.
+
+    Safe when another thread flushes (a test reading the journal of a mock served in a
+    thread) without a lock: appending to and popping from a deque are each atomic, so an
+    item added during a flush is taken by it or left for the next, never lost.
+    """
 
     def __init__(self, drain: Callable[[list[T]], None]) -> None:
         self.drain = drain
-        self._items: list[T] = []
+        self._items: deque[T] = deque()
 
     def add(self, item: T) -> None:
         items = self._items
@@ -35,9 +41,14 @@ class TurnBatch(Generic[T]):
                 self.flush()
 
     def flush(self) -> None:
-        items, self._items = self._items, []
-        if items:
-            self.drain(items)
+        items, taken = self._items, []
+        try:
+            while True:
+                taken.append(items.popleft())
+        except IndexError:
+            pass
+        if taken:
+            self.drain(taken)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
 from mock_server._journal import Journal, Redactor
 from mock_server._recorder import Recording
+from mock_server._turns import TurnBatch
 
 from .servers import serve
 
@@ -228,3 +230,24 @@ def test_exchanges_are_stored_at_the_end_of_the_loop_turn_and_seen_by_any_read()
     assert [r.id for r in records] == [3, 2, 1]
     for record in records:
         assert TOKEN.encode() not in repr(record).encode()
+
+
+def test_a_flush_from_another_thread_never_loses_an_item() -> None:
+    drained: list[int] = []
+    batch: TurnBatch[int] = TurnBatch(drained.extend)
+    count = 20_000
+    done = threading.Event()
+
+    async def add_all() -> None:
+        for i in range(count):
+            batch.add(i)
+            if i % 100 == 0:
+                await asyncio.sleep(0)
+
+    adder = threading.Thread(target=lambda: (asyncio.run(add_all()), done.set()))
+    adder.start()
+    while not done.is_set():
+        batch.flush()  # a reader in this thread, as a test reading the journal would
+    adder.join()
+    batch.flush()
+    assert sorted(drained) == list(range(count))
