@@ -27,6 +27,8 @@ from ._errors import to_json
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
+REDACTED_JSON = b'"' + REDACTED_BYTES + b'"'
+_ABSENT: Any = object()
 # What is kept of each body; the rest is dropped and the entry says so.
 BODY_LIMIT = 64 * 1024
 DEFAULT_SIZE = 1000
@@ -116,17 +118,35 @@ class Redactor:
         return self.response_document(status, document, body)
 
     def response_document(self, status: int, document: Any, body: bytes) -> bytes:
-        """``body``, which encodes ``document``, with the secret properties' values replaced
-        (success bodies only): re-encoded from a copy of ``document`` without them."""
+        """``body``, which encodes ``document`` (``to_json``), with the secret properties'
+        values replaced (success bodies only).
+
+        A string secret whose JSON token stands once in ``body`` (so it is the value
+        itself) is replaced there: the result stays JSON, since both tokens open and close
+        with a quote and hold none between. Otherwise (not a string, the same text also a
+        key or another value, or escaped otherwise by a fallback encoding) a copy of
+        ``document`` without the secrets is re-encoded. Either way, the same bytes.
+        """
         if not self.secret_fields or not 200 <= status < 300 or not isinstance(document, dict):
             return body
         shown = None
         for key in self.secret_fields:
-            if key in document:
+            value = document.get(key, _ABSENT)
+            if value is _ABSENT:
+                continue
+            token = to_json(value) if isinstance(value, str) else None
+            if token is not None and body.count(token) == 1:  # the value itself, only
+                body = body.replace(token, REDACTED_JSON)
+            else:  # not a string, also a key or another value, or escaped otherwise
                 if shown is None:
                     shown = dict(document)
                 shown[key] = REDACTED
-        return body if shown is None else to_json(shown)
+        if shown is None:
+            return body
+        for key in self.secret_fields:  # all of them, the ones replaced above too
+            if key in shown:
+                shown[key] = REDACTED
+        return to_json(shown)
 
 
 def scrub(data: bytes, secrets: Iterable[str]) -> bytes:

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
+from mock_server._errors import to_json
 from mock_server._journal import Journal, Redactor
 from mock_server._recorder import Recording
 from mock_server._turns import TurnBatch
@@ -251,3 +254,26 @@ def test_a_flush_from_another_thread_never_loses_an_item() -> None:
     adder.join()
     batch.flush()
     assert sorted(drained) == list(range(count))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.sampled_from(["clientSecret", "k"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6) | st.just("k"), json_values, max_size=4), json_values)
+def test_a_success_body_is_stored_without_its_secret_whatever_it_holds(
+    document: dict[str, object], secret: object
+) -> None:
+    # The shortcut (replacing the secret's token in the body) must store exactly what
+    # re-encoding the document without the secret stores: a secret equal to a key or to
+    # another value, or escaped otherwise, takes the re-encoding.
+    redactor = Redactor(load_contract(None))
+    document = {**document, "clientSecret": secret}
+    stored = redactor.response_document(201, document, to_json(document))
+    assert stored == to_json({**document, "clientSecret": "[redacted]"})
