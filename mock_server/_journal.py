@@ -106,7 +106,8 @@ class Redactor:
         return urlencode([(k, REDACTED if k in self.query else v) for k, v in pairs]).encode()
 
     def response_body(self, status: int, body: bytes) -> bytes:
-        """``body`` with the secret properties' values replaced (success bodies only)."""
+        """``body`` as received (an upstream's, encoded any way) with the secret properties'
+        values replaced (success bodies only): decoded, and re-encoded without them."""
         if not self.secret_fields or not 200 <= status < 300 or body[:1] != b"{":
             return body
         try:
@@ -115,38 +116,34 @@ class Redactor:
             return body
         if not isinstance(document, dict):
             return body
-        return self.response_document(status, document, body)
+        return self._without_secrets(document, body)
 
     def response_document(self, status: int, document: Any, body: bytes) -> bytes:
-        """``body``, which encodes ``document`` (``to_json``), with the secret properties'
-        values replaced (success bodies only).
+        """``response_body`` for a ``body`` known to be ``to_json(document)`` (the mock's
+        own answer), without decoding it.
 
         A string secret whose JSON token stands once in ``body`` (so it is the value
-        itself) is replaced there: the result stays JSON, since both tokens open and close
-        with a quote and hold none between. Otherwise (not a string, the same text also a
-        key or another value, or escaped otherwise by a fallback encoding) a copy of
-        ``document`` without the secrets is re-encoded. Either way, the same bytes.
+        itself: one encoder wrote every string the same way) is replaced there; the result
+        stays JSON, since both tokens open and close with a quote and hold none between.
+        Otherwise (not a string, the same text also a key or another value, or escaped
+        otherwise by the fallback encoder) ``document`` is re-encoded without the secrets.
+        Either way, the same bytes.
         """
         if not self.secret_fields or not 200 <= status < 300 or not isinstance(document, dict):
             return body
-        shown = None
         for key in self.secret_fields:
             value = document.get(key, _ABSENT)
             if value is _ABSENT:
                 continue
             token = to_json(value) if isinstance(value, str) else None
-            if token is not None and body.count(token) == 1:  # the value itself, only
-                body = body.replace(token, REDACTED_JSON)
-            else:  # not a string, also a key or another value, or escaped otherwise
-                if shown is None:
-                    shown = dict(document)
-                shown[key] = REDACTED
-        if shown is None:
-            return body
-        for key in self.secret_fields:  # all of them, the ones replaced above too
-            if key in shown:
-                shown[key] = REDACTED
-        return to_json(shown)
+            if token is None or body.count(token) != 1:
+                return self._without_secrets(document, body)
+            body = body.replace(token, REDACTED_JSON)
+        return body
+
+    def _without_secrets(self, document: dict[str, Any], body: bytes) -> bytes:
+        hidden = {key: REDACTED for key in self.secret_fields if key in document}
+        return to_json({**document, **hidden}) if hidden else body
 
 
 def scrub(data: bytes, secrets: Iterable[str]) -> bytes:

@@ -277,3 +277,12 @@ def test_a_success_body_is_stored_without_its_secret_whatever_it_holds(
     document = {**document, "clientSecret": secret}
     stored = redactor.response_document(201, document, to_json(document))
     assert stored == to_json({**document, "clientSecret": "[redacted]"})
+
+
+def test_an_upstream_body_is_stored_without_its_secret_however_it_escapes_it() -> None:
+    # Proxy mode: the body is the upstream's bytes, not the mock's encoding of a document.
+    # Its secret may be escaped while the same text stands plainly elsewhere.
+    redactor = Redactor(load_contract(None))
+    body = b'{"clientSecret": "a\\u0062c", "note": "abc"}'
+    stored = json.loads(redactor.response_body(201, body))
+    assert stored == {"clientSecret": "[redacted]", "note": "abc"}
