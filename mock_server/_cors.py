@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import ApiError, send_error
-from ._headers import request_origin
+from ._headers import RequestHeaders
 
 ANY_ORIGIN = "*"
 MAX_AGE_SECONDS = 600
@@ -56,7 +56,7 @@ class BrowserCORS:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = request_origin(scope) if scope["type"] == "http" else None
+        origin = RequestHeaders.from_scope(scope).origin if scope["type"] == "http" else None
         if origin is None:
             await self.app(scope, receive, send)
             return

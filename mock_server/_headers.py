@@ -33,11 +33,3 @@ class RequestHeaders:
                 text = value.decode("latin-1")
                 found.prefer = text if found.prefer is None else f"{found.prefer}, {text}"
         return found
-
-
-def request_origin(scope: Scope) -> str | None:
-    """The request's ``Origin`` (the first, if several), or None: a browser's request."""
-    for name, value in scope["headers"]:  # a plain loop costs a third of next() or any()
-        if name == b"origin":
-            return str(value.decode("latin-1"))
-    return None
