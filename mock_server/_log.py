@@ -1,7 +1,8 @@
 """The request log: one JSON line per request, written in batches off the event loop.
 
-A request pays for encoding its line (orjson) and appending it to a buffer, about 1.5 µs;
-no ``logging`` record is built. A writer thread wakes every ``interval`` seconds (sooner
+A request only notes its fields; at the end of each turn of the event loop ``TurnLog``
+encodes the lines of every request of the turn (orjson; no ``logging`` record) and appends
+them to a buffer in one write. A writer thread wakes every ``interval`` seconds (sooner
 when many lines wait) and writes what has accumulated; ``close()`` writes the rest at shutdown,
 so a clean stop (SIGTERM, Ctrl-C) loses no line. Writes hold whole lines: on a pipe or a
 socket, where several worker processes may share one stderr, each write is at most
@@ -67,14 +68,17 @@ def log_line(
     return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 
 
+# A request's line before it is encoded: request id, method, path, status, seconds, error.
+LineFields = tuple[str, str | None, str | None, int, float, str | None]
+
+
 class TurnLog:
     """One line per request, noted as plain fields and formatted for every request of a turn
     of the event loop at its end (``_turns``), handed to ``sink`` in one ``write``."""
 
     def __init__(self, sink: LogSink) -> None:
         self.sink = sink
-        self._noted: TurnBatch[tuple[str, str | None, str | None, int, float, str | None]]
-        self._noted = TurnBatch(self._write)
+        self._noted: TurnBatch[LineFields] = TurnBatch(self._write)
         if isinstance(sink, RequestLog):
             sink.before_close(self.flush)
 
@@ -92,9 +96,7 @@ class TurnLog:
     def flush(self) -> None:
         self._noted.flush()
 
-    def _write(
-        self, noted: list[tuple[str, str | None, str | None, int, float, str | None]]
-    ) -> None:
+    def _write(self, noted: list[LineFields]) -> None:
         self.sink.write(
             b"".join(
                 [log_line(r, m, p, status, milliseconds(d), e) for r, m, p, status, d, e in noted]
@@ -131,17 +133,12 @@ class RequestLog:
         self._before_close.append(flush)
 
     def write(self, line: bytes) -> None:
-        lock = self._lock
-        lock.acquire()  # a third cheaper than ``with``, on every request
-        buffer = self._buffer
-        full = len(buffer) >= self.limit
-        if full:
-            self.dropped += line.count(b"\n") or 1  # a write may hold several lines
-        else:
+        with self._lock:
+            buffer = self._buffer
+            if len(buffer) >= self.limit:
+                self.dropped += line.count(b"\n") or 1  # a write may hold several lines
+                return
             buffer += line
-        lock.release()
-        if full:
-            return
         if self._thread is None:
             self._start()
         elif len(buffer) >= WAKE_BYTES:
