@@ -1,7 +1,8 @@
 """The operation itself (POST /api-keys, or whatever the spec names), as an ASGI app.
 
 It reads the scope directly rather than through ``Request``: the hot path of a mock that
-must outrun Prism. Every failure is raised as ApiError and rendered by the app's handler.
+must outrun Prism. ``answer`` returns the whole response as an ``Answer``; every refusal is
+an ApiError (raised, or returned by ``schema_refusal``) rendered in one place, ``refuse``.
 """
 
 from __future__ import annotations

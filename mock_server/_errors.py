@@ -63,7 +63,7 @@ def to_json(body: Any) -> bytes:
 class Answer:
     """A whole response, ready for the wire: status, ASGI header pairs and body.
     ``document`` is what ``body`` encodes, kept for the journal (which must not store the
-    success body's generated secrets and so re-encodes it without them)."""
+    success body's generated secrets, and finds them there without decoding ``body``)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
