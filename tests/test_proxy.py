@@ -221,13 +221,14 @@ def silent_upstream() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def garbage_upstream() -> Iterator[str]:
-    """An upstream that answers every connection with bytes that are not HTTP."""
+def canned_upstream(answer: bytes) -> Iterator[str]:
+    """An upstream that reads one request per connection, sends ``answer`` and closes the
+    connection without saying so beforehand."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(8)
 
-    def answer() -> None:
+    def serve_forever() -> None:
         while True:
             try:
                 connection, _ = sock.accept()
@@ -235,14 +236,18 @@ def garbage_upstream() -> Iterator[str]:
                 return
             with connection:
                 connection.recv(65536)
-                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+                connection.sendall(answer)
 
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
+    threading.Thread(target=serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
+
+
+def garbage_upstream() -> contextlib.AbstractContextManager[str]:
+    """An upstream that answers every connection with bytes that are not HTTP."""
+    return canned_upstream(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
 
 
 def test_a_silent_upstream_gets_a_contract_shaped_500_within_the_timeout() -> None:
@@ -363,30 +368,12 @@ def test_the_violations_header_is_bounded_and_valid_json() -> None:
     assert json.loads(one or "") == [{"check": "request", "message": "short"}]
 
 
-@contextlib.contextmanager
-def closing_upstream() -> Iterator[str]:
+def closing_upstream() -> contextlib.AbstractContextManager[str]:
     """Answers one request per connection, then closes it without saying so beforehand
     (as an upstream whose keep-alive timeout just expired does)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
-
-    def serve_forever() -> None:
-        while True:
-            try:
-                connection, _ = sock.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                connection.sendall(answer)
-
-    threading.Thread(target=serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
+    return canned_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+    )
 
 
 def test_a_kept_connection_the_upstream_closed_is_retried_on_a_new_one() -> None:
