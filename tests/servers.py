@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -108,3 +109,14 @@ def mock_process(
         command = [sys.executable, "-c", f"{prelude}\n{main}", "--port", "0", *args]
     with listening_process(command, env=env) as mock:
         yield mock
+
+
+def raw_exchange(url: str, raw: bytes) -> bytes:
+    """Send ``raw`` bytes to the server at ``url`` and read all it answers until it closes."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply

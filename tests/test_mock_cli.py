@@ -14,7 +14,7 @@ import pytest
 
 from mock_server import _cli
 
-from .servers import mock_process
+from .servers import mock_process, raw_exchange
 
 
 def test_defaults_bind_loopback_on_4010() -> None:
@@ -261,12 +261,7 @@ def test_process_serves_logs_one_line_per_request_and_stops_on_sigterm(tmp_path:
 )
 def test_unparseable_http_gets_the_error_shape(raw: bytes) -> None:
     with mock_process("--log-level", "warning") as mock:
-        port = int(mock.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(raw)
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
+        reply = raw_exchange(mock.url, raw)
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), reply
     assert b"content-type: application/json" in head

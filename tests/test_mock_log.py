@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ from mock_server import _responses as responses
 from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
 
 from .conftest import JSON_HEADERS
-from .servers import mock_process, serve
+from .servers import mock_process, raw_exchange, serve
 
 
 class ListSink:
@@ -235,12 +234,7 @@ def test_nothing_is_lost_on_sigterm() -> None:
 )
 def test_an_unparseable_request_gets_its_json_line(raw: bytes) -> None:
     with mock_process() as mock:
-        port = int(mock.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(raw)
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
+        reply = raw_exchange(mock.url, raw)
         mock.process.send_signal(signal.SIGTERM)
         assert mock.process.wait(15) == 0
     head = reply.partition(b"\r\n\r\n")[0].decode()
