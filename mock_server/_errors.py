@@ -62,8 +62,9 @@ def to_json(body: Any) -> bytes:
 @dataclass(slots=True)
 class Answer:
     """A whole response, ready for the wire: status, ASGI header pairs and body.
-    ``document`` is what ``body`` encodes, kept for the journal (which must not store the
-    success body's generated secrets, and finds them there without decoding ``body``)."""
+    ``document`` is what ``body`` encodes (None: not known), kept for the journal (which
+    must not store the success body's generated secrets, and finds them there without
+    decoding ``body``)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]

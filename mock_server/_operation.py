@@ -19,7 +19,7 @@ from ._endpoint import Endpoint
 from ._errors import ApiError, error_answer
 from ._headers import RequestHeaders
 from ._ids import uuid4
-from ._middleware import REQUEST_BODY, RequestContextMiddleware, note_failure
+from ._middleware import RequestContextMiddleware, note_failure
 from ._recorder import Recording
 
 
@@ -63,12 +63,4 @@ class Operation:
             context.log_request(request_id, scope, answer.status, started)
             recording = self.recording
             if recording is not None:
-                recording.keep(
-                    scope,
-                    started,
-                    scope.get(REQUEST_BODY, b""),
-                    answer.status,
-                    headers,
-                    answer.body,
-                    answer.document,
-                )
+                recording.keep(scope, started, answer)

@@ -17,12 +17,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._errors import Answer
 from ._journal import BODY_LIMIT, Journal, RawPairs, Redactor
+from ._middleware import REQUEST_BODY
 from ._turns import TurnBatch
 
 PREFIX = "/__mock"
 logger = logging.getLogger("mock_server")
-_UNKNOWN: Any = object()
 
 
 def journal_path(path: str, operation_path: str) -> bool:
@@ -50,21 +51,12 @@ class Recording:
         self._noted: TurnBatch[tuple[Any, ...]] = TurnBatch(self._store)
         journal.before_read(self.flush)
 
-    def keep(
-        self,
-        scope: Scope,
-        started: float,
-        request_body: bytes,
-        status: int,
-        headers: RawPairs,
-        body: bytes,
-        document: Any = _UNKNOWN,
-    ) -> None:
-        """One exchange (``started``: its ``perf_counter()``). ``document`` is what ``body``
-        encodes, when known: the secrets are then left out of it without decoding ``body``."""
-        self._noted.add(
-            (scope, started, time.perf_counter(), request_body, status, headers, body, document)
-        )
+    def keep(self, scope: Scope, started: float, answer: Answer) -> None:
+        """One exchange (``started``: its ``perf_counter()``), answered with ``answer``; the
+        request body is the one left in the scope (``REQUEST_BODY``), if any. When
+        ``answer.document`` is known, the secrets are left out of it without decoding the
+        body."""
+        self._noted.add((scope, started, time.perf_counter(), answer))
 
     def flush(self) -> None:
         """Redact and store every exchange noted so far."""
@@ -76,12 +68,14 @@ class Recording:
         header_pairs, query_string = redactor.header_pairs, redactor.query_string
         epoch, operation = self.epoch, (self.method, self.path)
         stored = []
-        for scope, started, ended, request_body, status, headers, body, document in noted:
+        for scope, started, ended, answer in noted:
             try:
-                if document is _UNKNOWN:
+                status, body, document = answer.status, answer.body, answer.document
+                if document is None:
                     body = redactor.response_body(status, body)
                 else:
                     body = redactor.response_document(status, document, body)
+                request_body = scope.get(REQUEST_BODY, b"")
                 method, path = scope["method"], scope["path"]
                 stored.append(
                     (
@@ -92,7 +86,7 @@ class Recording:
                         header_pairs(scope["headers"]),
                         request_body[:BODY_LIMIT],
                         status,
-                        header_pairs(headers),
+                        header_pairs(answer.headers),
                         body[:BODY_LIMIT],
                         ended - started,
                         (method, path) == operation,
@@ -142,7 +136,8 @@ class Recorder:
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.recording.keep(scope, started, _joined(sent), status, headers, _joined(got))
+            scope[REQUEST_BODY] = _joined(sent)
+            self.recording.keep(scope, started, Answer(status, list(headers), _joined(got)))
 
 
 def _joined(chunks: list[bytes]) -> bytes:
