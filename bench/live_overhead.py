@@ -1,6 +1,6 @@
 """What the validation proxy and the request journal cost, as ratios from one run.
 
-    python bench/live_overhead.py [--duration 5] [--rounds 5] [--connections 32]
+    python bench/live_overhead.py [--duration 5] [--rounds 3] [--connections 32]
 
 1. The proxy's overhead per request: the mock (journal off) is the upstream; wrk loads it
    directly and through ``python -m mock_server --proxy URL``, with one connection (the
@@ -12,8 +12,9 @@
 Every server listens on a free port on 127.0.0.1 and is stopped at the end (also on Ctrl-C).
 Rounds interleave the servers because absolute figures drift on a shared machine; only the
 ratios of one run are comparable. The journal's two servers of a row are loaded back to
-back, one cost is taken per round, and the median of the rounds is judged (a single round
-on this 2-core machine ranges several points either side of it). Request logs are off (``--log-level warning``) except in
+back as A B B A (which one is A alternates), one cost is taken per round, and the median
+of the rounds is judged (a single round on this 2-core machine can land several points
+either side of it). Request logs are off (``--log-level warning``) except in
 the second pair of journal rows, which run the mock as the README starts it (request log on,
 into a file). Needs wrk.
 """
@@ -53,7 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds per load (default 5)")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -152,11 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 mock("journal-off+log", folder, "--no-journal", *info) as off_log,
             ):
                 for round_no in range(args.rounds):
-                    # Each pair loaded back to back, in alternating order: the machine's
-                    # drift then shifts both sides of a ratio alike.
+                    # Each pair loaded back to back as A B B A, A and B swapped every
+                    # round: drift, and whatever the load before leaves behind, fall on
+                    # both sides of a ratio alike.
                     for kind, status in (("valid", 201), ("invalid", 400)):
                         for pair in ((on, off), (on_log, off_log)):
-                            for server in pair if round_no % 2 == 0 else pair[::-1]:
+                            first, second = pair if round_no % 2 == 0 else pair[::-1]
+                            for server in (first, second, second, first):
                                 bench.load(server, kind, c, status)
         except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
@@ -188,12 +191,12 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
             cpu_off = m(f"journal-off{log}", kind, c, "cpu_us")
             # CPU per request is what the journal adds; it is steadier than req/s on a
             # shared machine, and 1 / (CPU per request) is a saturated server's throughput.
-            # One cost per round, from the pair loaded back to back; their median is judged.
+            # One cost per round, from its A B B A loads; their median is judged.
             costs = sorted(
-                1 - float(str(off_run["cpu_us"])) / float(str(on_run["cpu_us"]))
-                for on_run, off_run in zip(
-                    bench.results[(f"journal-on{log}", kind, c)],
-                    bench.results[(f"journal-off{log}", kind, c)],
+                1 - off_cpu / on_cpu
+                for on_cpu, off_cpu in zip(
+                    round_sums(bench.results[(f"journal-on{log}", kind, c)]),
+                    round_sums(bench.results[(f"journal-off{log}", kind, c)]),
                     strict=True,
                 )
             )
@@ -206,6 +209,12 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
                 f"(rounds {costs[0]:.1%} to {costs[-1]:.1%}; "
                 f"target <= {JOURNAL_TARGET:.0%}: {verdict})"
             )
+
+
+def round_sums(runs: list[dict[str, object]]) -> list[float]:
+    """CPU per request of a server's two loads in each round, summed."""
+    cpu = [float(str(run["cpu_us"])) for run in runs]
+    return [cpu[i] + cpu[i + 1] for i in range(0, len(cpu), 2)]
 
 
 if __name__ == "__main__":

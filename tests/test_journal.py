@@ -266,17 +266,25 @@ json_values = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=6) | st.just("k"), json_values, max_size=4), json_values)
+@given(
+    st.dictionaries(st.text(max_size=6) | st.just("k"), json_values, max_size=4),
+    json_values,
+    st.booleans(),
+)
 def test_a_success_body_is_stored_without_its_secret_whatever_it_holds(
-    document: dict[str, object], secret: object
+    document: dict[str, object], secret: object, has_secret: bool
 ) -> None:
-    # The shortcut (replacing the secret's token in the body) must store exactly what
-    # re-encoding the document without the secret stores: a secret equal to a key or to
-    # another value, or escaped otherwise, takes the re-encoding.
+    # The shortcut (encoding a copy merged with the redacted value, without decoding the
+    # body) must store exactly what re-encoding the document without the secret stores,
+    # and must not add the property to a body that lacks it.
     redactor = Redactor(load_contract(None))
-    document = {**document, "clientSecret": secret}
+    if has_secret:  # (the drawn keys are too short to be the secret's)
+        document = {**document, "clientSecret": secret}
     stored = redactor.response_document(201, document, to_json(document))
-    assert stored == to_json({**document, "clientSecret": "[redacted]"})
+    if has_secret:
+        assert stored == to_json({**document, "clientSecret": "[redacted]"})
+    else:
+        assert stored == to_json(document)
 
 
 def test_an_upstream_body_is_stored_without_its_secret_however_it_escapes_it() -> None:
