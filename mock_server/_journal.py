@@ -27,8 +27,6 @@ from ._errors import to_json
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
-REDACTED_JSON = b'"' + REDACTED_BYTES + b'"'
-_ABSENT: Any = object()
 # What is kept of each body; the rest is dropped and the entry says so.
 BODY_LIMIT = 64 * 1024
 DEFAULT_SIZE = 1000
