@@ -65,7 +65,8 @@ class Endpoint:
         (``schema_refusal``) rather than raised: raising costs a tenth of a 400.
         """
         try:
-            headers = headers or RequestHeaders.from_scope(scope)
+            if headers is None:
+                headers = RequestHeaders.from_scope(scope)
             forced = forced_response(self.contract, headers.prefer)
             if forced is not None:
                 body = await self.forced(scope, headers, receive, forced)

@@ -119,21 +119,18 @@ class Redactor:
 
     def response_document(self, status: int, document: Any, body: bytes) -> bytes:
         """``response_body`` for a ``body`` known to be ``to_json(document)`` (the mock's
-        own answer): re-encoded from ``document`` without decoding ``body``.
-
-        Encoding a copy that holds ``[redacted]`` costs a fifth of finding and replacing
-        the secret's token in ``body`` (in a loop, 0.13 µs against 0.67 µs for the mock's
-        201); when every secret property is there, the copy is one merge.
-        """
-        hidden = self._hidden
-        if not hidden or not 200 <= status < 300 or not isinstance(document, dict):
+        own answer): re-encoded from ``document`` without decoding ``body``."""
+        if not self.secret_fields or not 200 <= status < 300 or not isinstance(document, dict):
             return body
-        copy = {**document, **hidden}
-        if len(copy) == len(document):  # every secret was there: nothing was added
-            return to_json(copy)
         return self._without_secrets(document, body)
 
     def _without_secrets(self, document: dict[str, Any], body: bytes) -> bytes:
+        # Every secret property there (the common case): the copy is one merge, at a fifth
+        # of the cost of finding and replacing the secret's token in ``body`` (in a loop,
+        # 0.13 µs against 0.67 µs for the mock's 201).
+        copy = {**document, **self._hidden}
+        if len(copy) == len(document):  # nothing was added
+            return to_json(copy)
         hidden = {key: REDACTED for key in self.secret_fields if key in document}
         return to_json({**document, **hidden}) if hidden else body
 
