@@ -24,6 +24,10 @@ class Probe:
     verdict: BodyVerdict
     credential: Credential = Credential.VALID
     extra_headers: tuple[tuple[str, str], ...] = ()
+    #: The defect a failing answer to this probe points to, in the words a developer
+    #: searches for ("auth scheme compared case-sensitively"); empty where the failing
+    #: check's own rule names the cause.
+    cause: str = ""
 
     @property
     def size(self) -> int:
