@@ -6,6 +6,8 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from _docs import Table
+
 KINDS = ("valid", "invalid")
 STEADY_RSS_MB = 5.0
 
@@ -63,7 +65,7 @@ class Summary:
 
 
 def progress_line(load: Load) -> str:
-    statuses = " ".join(f"{s}x{n}" for s, n in sorted(load.statuses.items()))
+    statuses = statuses_text(load.statuses)
     return (
         f"  round {load.round} {load.server:<13} {load.kind:<7} {load.rps:>9,.0f} req/s  "
         f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:7.2f} ms  "
@@ -71,6 +73,25 @@ def progress_line(load: Load) -> str:
         f"{load.rss_after_mb:.0f} MB (peak {load.peak_rss_mb:.0f})  statuses {statuses}"
         + (f"  socket errors {load.socket_errors}" if load.socket_errors else "")
     )
+
+
+LOAD_COLUMNS = (
+    "round", "server", "kind", "req/s", "p50 ms", "p99 ms", "CPU us/req", "RSS MB",
+    "peak RSS MB", "statuses", "socket errors",
+)  # fmt: skip
+
+
+def loads_table(loads: list[Load]) -> Table:
+    rows = tuple(
+        (
+            str(load.round), load.server, load.kind, f"{load.rps:,.0f}", f"{load.p50_ms:.2f}",
+            f"{load.p99_ms:.2f}", f"{load.cpu_us_per_request:.0f}",
+            f"{load.rss_before_mb:.0f}->{load.rss_after_mb:.0f}", f"{load.peak_rss_mb:.0f}",
+            statuses_text(load.statuses), str(load.socket_errors),
+        )
+        for load in loads
+    )  # fmt: skip
+    return Table("loads", "every load, in the order run", LOAD_COLUMNS, rows)
 
 
 def summarise(loads: list[Load]) -> dict[tuple[str, str], Summary]:
@@ -96,22 +117,29 @@ def summarise(loads: list[Load]) -> dict[tuple[str, str], Summary]:
     return summaries
 
 
-def print_table(
+MEDIAN_COLUMNS = (
+    "kind", "server", "req/s", "p50 ms", "p99 ms", "CPU us/req", "errors", "peak RSS MB",
+    "RSS growth MB", "statuses", "expected",
+)  # fmt: skip
+
+
+def medians_table(
     summaries: dict[tuple[str, str], Summary], expected: Mapping[str, Mapping[str, int]]
-) -> None:
-    print(
-        f"\n{'kind':<8}{'server':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'CPU us/req':>12}{'errors':>8}{'peak RSS MB':>13}{'RSS growth MB':>15}  statuses"
-    )
+) -> Table:
+    rows = []
     for kind in KINDS:
         for name, statuses_due in expected.items():
             s = summaries[(name, kind)]
-            statuses = " ".join(f"{st}x{n}" for st, n in sorted(s.statuses.items()))
-            print(
-                f"{kind:<8}{name:<14}{s.rps:>9,.0f}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
-                f"{s.cpu_us:>12.0f}{s.errors:>8}{s.peak_rss_mb:>13.0f}{s.rss_growth_mb:>15.1f}"
-                f"  {statuses} (expected {statuses_due[kind]})"
-            )
+            rows.append((
+                kind, name, f"{s.rps:,.0f}", f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}",
+                f"{s.cpu_us:.0f}", str(s.errors), f"{s.peak_rss_mb:.0f}",
+                f"{s.rss_growth_mb:.1f}", statuses_text(s.statuses), str(statuses_due[kind]),
+            ))  # fmt: skip
+    return Table("medians", "medians over the rounds", MEDIAN_COLUMNS, tuple(rows))
+
+
+def statuses_text(statuses: Mapping[int, int]) -> str:
+    return " ".join(f"{status}x{n}" for status, n in sorted(statuses.items()))
 
 
 # (label, compared with, attribute, target check, target text)
@@ -133,47 +161,52 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def print_ratios(
+def targets_tables(
     summaries: dict[tuple[str, str], Summary], expected: Mapping[str, Mapping[str, int]]
-) -> None:
+) -> list[Table]:
+    """For each mock row, its ratios and figures against their targets."""
     names = set(expected)
+    tables = []
     for mock in sorted(n for n in names if n.startswith("mock")):
-        print(f"\n{mock}, from this run's medians:{'valid':>17}{'invalid':>15}   target")
+        rows: list[tuple[str, ...]] = []
         for label, other, attribute, ok, target in RELATIVE_TARGETS:
             if other not in names:
                 continue
-            cells = []
+            cells: list[str] = []
             for kind in KINDS:
                 theirs = float(getattr(summaries[(other, kind)], attribute))
                 value = float(getattr(summaries[(mock, kind)], attribute)) / theirs
-                cells.append(f"{value:7.2f}x {verdict(ok(value)):<6}")
-            print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")
-        print_against_mock(mock, summaries, names)
+                cells += [f"{value:.2f}x", verdict(ok(value))]
+            rows.append((label, *cells, target))
+        rows += against_mock(mock, summaries, names)
         for label, attribute, ok, target in ABSOLUTE_TARGETS:
             cells = []
             for kind in KINDS:
                 value = float(getattr(summaries[(mock, kind)], attribute))
-                shown = f"{value:7.0f}" if attribute == "errors" else f"{value:7.1f}"
-                cells.append(f"{shown}  {verdict(ok(value)):<6}")
-            print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")
+                cells += [f"{value:.0f}" if attribute == "errors" else f"{value:.1f}"]
+                cells += [verdict(ok(value))]
+            rows.append((label, *cells, target))
+        columns = ("figure", "valid", "", "invalid", "", "target")
+        title = f"{mock}, from this run's medians"
+        tables.append(Table(f"targets-{mock}", title, columns, tuple(rows)))
+    return tables
 
 
-def print_against_mock(
+def against_mock(
     mock: str, summaries: dict[tuple[str, str], Summary], names: set[str]
-) -> None:
+) -> list[tuple[str, ...]]:
     """The log's cost (the mock as started by default vs mock-quiet), and each other
     variant against the default mock (e.g. workers2: the scaling from one to two workers)."""
     if mock == "mock":
         if "mock-quiet" not in names:
-            return
+            return []
         label, other, ok, target = "req/s vs mock-quiet (log)", "mock-quiet", True, ">= 0.90x"
     else:
         if "mock" not in names:
-            return
+            return []
         label, other, ok, target = "req/s vs mock", "mock", False, "(no target)"
-    cells = []
+    cells: list[str] = []
     for kind in KINDS:
         value = summaries[(mock, kind)].rps / summaries[(other, kind)].rps
-        shown = verdict(value >= MIN_LOGGED_VS_QUIET) if ok else ""
-        cells.append(f"{value:7.2f}x {shown:<6}")
-    print(f"  {label:<30}{cells[0]:>15}{cells[1]:>15}   {target}")
+        cells += [f"{value:.2f}x", verdict(value >= MIN_LOGGED_VS_QUIET) if ok else ""]
+    return [(label, *cells, target)]

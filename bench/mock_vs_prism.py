@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -23,7 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from _report import KINDS, Load, print_ratios, print_table, progress_line, summarise
+import _docs
+from _docs import Table
+from _report import (
+    KINDS,
+    Load,
+    loads_table,
+    medians_table,
+    progress_line,
+    summarise,
+    targets_tables,
+)
 from _servers import (
     HOST,
     INVALID_BODY,
@@ -89,6 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--prism-version", default="5", help="npm version range of @stoplight/prism-cli"
     )
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    _docs.add_option(parser, __file__)
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 120 or not 1 <= args.rounds <= 10 or not 0 <= args.warmup <= 30:
         parser.error("keep --duration in 1..120, --rounds in 1..10 and --warmup in 0..30")
@@ -248,28 +257,23 @@ def secret(body: bytes) -> object:
     return document.get("clientSecret") if isinstance(document, dict) else None
 
 
-def print_header(args: argparse.Namespace, servers: list[Contender], prism: str | None) -> None:
+def setup_table(args: argparse.Namespace, servers: list[Contender], prism: str | None) -> Table:
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
     per_server = len(KINDS) * (args.warmup + args.duration) + 3
     estimate = args.rounds * len(servers) * per_server
-    print(f"machine: {os.cpu_count()} cores, {cpu_model}; python {platform.python_version()}")
-    print(f"mock: {source_version()}")
-    print(f"wrk: {(wrk_version.stdout or wrk_version.stderr).splitlines()[0]}")
+    rows = [
+        ("mock", source_version()),
+        ("wrk", (wrk_version.stdout or wrk_version.stderr).splitlines()[0]),
+    ]
     if prism:
-        print(f"prism: @stoplight/prism-cli {prism}, node {node_version()}")
-    print(
-        f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        rows.append(("prism", f"@stoplight/prism-cli {prism}, node {node_version()}"))
+    rows.append((
+        "load",
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"{args.warmup} s warm-up each, {args.rounds} rounds, servers "
-        f"{', '.join(c.name for c in servers)}; about {estimate} s"
-    )
+        f"{', '.join(c.name for c in servers)}; about {estimate} s",
+    ))  # fmt: skip
+    return Table("setup", "what was loaded, and how", ("item", "value"), tuple(rows))
 
 
 def source_version() -> str:
@@ -297,7 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         prism = ensure_prism(args.prism_version) if "prism" in args.servers.split(",") else None
         servers = contenders(args)
-        print_header(args, servers, prism)
+        setup = setup_table(args, servers, prism)
+        print(f"machine: {_docs.machine()}")
+        for what, value in setup.rows:
+            print(f"{what}: {value}")
         with tempfile.TemporaryDirectory(prefix="bench-") as folder:
             loads, answers = run_rounds(args, servers, Path(folder))
     except (BenchError, subprocess.SubprocessError, OSError) as exc:
@@ -306,14 +313,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; every server started was stopped", file=sys.stderr)
         return 130
-    for name, answer in answers.items():
-        print(f"  {name} answers: {answer}")
     summaries = summarise(loads)
     expected = {contender.name: contender.expected for contender in servers}
-    print_table(summaries, expected)
-    print_ratios(summaries, expected)
+    answered = Table("answers", "what each server answers", ("server", "answers"),
+                     tuple(answers.items()))  # fmt: skip
+    tables = [answered, medians_table(summaries, expected), *targets_tables(summaries, expected)]
+    for table in tables:
+        print(f"\n{table.text()}")
     if args.json:
         args.json.write_text(json.dumps([asdict(load) for load in loads], indent=2))
+    _docs.write(args.write_docs, __file__, argv, [setup, loads_table(loads), *tables])
     return 0
 
 
