@@ -31,6 +31,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import _docs
+from _docs import Table
 from _servers import (
     HOST,
     INVALID_BODY,
@@ -58,6 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    _docs.add_option(parser, __file__)
     return parser.parse_args(argv)
 
 
@@ -164,26 +167,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (BenchError, KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
             return 1
-    report(bench, args)
+    tables = [proxy_table(bench, args), journal_table(bench, args)]
+    for table in tables:
+        print(f"\n{table.text()}")
+    _docs.write(args.write_docs, __file__, argv, tables)
     return 0
 
 
-def report(bench: Bench, args: argparse.Namespace) -> None:
+def proxy_table(bench: Bench, args: argparse.Namespace) -> Table:
     c = args.connections
     m = bench.median
     direct, proxied = m("upstream", "valid", 1, "mean_us"), m("proxy", "valid", 1, "mean_us")
-    print(f"\nmedians of {args.rounds} rounds of {args.duration} s:")
-    print(
-        f"proxy overhead per request (1 connection): {proxied - direct:.0f} us "
-        f"({direct:.0f} us direct, {proxied:.0f} us through the proxy; "
-        f"latency ratio {proxied / direct:.2f})"
-    )
-    ratio = m("proxy", "valid", c, "rps") / m("upstream", "valid", c, "rps")
-    print(f"throughput through the proxy / direct ({c} connections): {ratio:.2f}")
-    print(
-        f"proxy CPU per request: {m('proxy', 'valid', c, 'cpu_us'):.0f} us "
-        f"(the upstream's: {m('upstream', 'valid', c, 'cpu_us'):.0f} us)"
-    )
+    rps_direct, rps_proxied = m("upstream", "valid", c, "rps"), m("proxy", "valid", c, "rps")
+    cpu_direct, cpu_proxied = m("upstream", "valid", c, "cpu_us"), m("proxy", "valid", c, "cpu_us")
+    rows = (
+        ("mean latency, 1 connection, us", f"{direct:.0f}", f"{proxied:.0f}",
+         f"{proxied - direct:+.0f}", f"{proxied / direct:.2f}x"),
+        (f"throughput, {c} connections, req/s", f"{rps_direct:,.0f}", f"{rps_proxied:,.0f}",
+         f"{rps_proxied - rps_direct:+,.0f}", f"{rps_proxied / rps_direct:.2f}x"),
+        (f"server CPU per request, {c} connections, us", f"{cpu_direct:.0f}",
+         f"{cpu_proxied:.0f}", f"{cpu_proxied - cpu_direct:+.0f}",
+         f"{cpu_proxied / cpu_direct:.2f}x"),
+    )  # fmt: skip
+    columns = ("valid bodies", "direct", "through the proxy", "difference", "proxy / direct")
+    title = f"the proxy in front of the mock, medians of {args.rounds} rounds of {args.duration} s"
+    return Table("proxy", title, columns, rows)
+
+
+def journal_table(bench: Bench, args: argparse.Namespace) -> Table:
+    c = args.connections
+    m = bench.median
+    rows = []
     for log in ("", "+log"):
         for kind in ("valid", "invalid"):
             on, off = m(f"journal-on{log}", kind, c, "rps"), m(f"journal-off{log}", kind, c, "rps")
@@ -201,14 +215,21 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
                 )
             )
             cost = statistics.median(costs)
-            verdict = "ok" if cost <= JOURNAL_TARGET else "OVER TARGET"
-            print(
-                f"journal on / off, request log {'on ' if log else 'off'}, {kind:<7} bodies: "
-                f"throughput {on / off:.3f} ({on:.0f} vs {off:.0f} req/s); CPU per request "
-                f"{cpu_on:.1f} vs {cpu_off:.1f} us: throughput cost {cost:.1%} "
-                f"(rounds {costs[0]:.1%} to {costs[-1]:.1%}; "
-                f"target <= {JOURNAL_TARGET:.0%}: {verdict})"
-            )
+            rows.append((
+                "on" if log else "off", kind, f"{on:,.0f}", f"{off:,.0f}", f"{on / off:.3f}",
+                f"{cpu_on:.1f}", f"{cpu_off:.1f}", f"{cost:.1%}",
+                f"{costs[0]:.1%} to {costs[-1]:.1%}", f"<= {JOURNAL_TARGET:.0%}",
+                "ok" if cost <= JOURNAL_TARGET else "OVER TARGET",
+            ))  # fmt: skip
+    columns = (
+        "request log", "bodies", "req/s journal on", "req/s off", "on / off",
+        "CPU us/req on", "CPU us/req off", "throughput cost", "rounds", "target", "verdict",
+    )  # fmt: skip
+    title = (
+        f"the journal's cost, {c} connections, medians of {args.rounds} rounds of "
+        f"{args.duration} s (the cost from CPU per request, one per round)"
+    )
+    return Table("journal", title, columns, tuple(rows))
 
 
 def round_sums(runs: list[dict[str, object]]) -> list[float]:
