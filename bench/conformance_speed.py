@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from textwrap import indent
 
+import _docs
+from _docs import Table
+from _report import statuses_text
 from _servers import (
     HOST,
     ROOT,
@@ -91,6 +94,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=int, default=300, help="stop a run after this many seconds (300)"
     )
+    _docs.add_option(parser, __file__)
     parser.add_argument("conformance_args", nargs="*", help="passed on to python -m conformance")
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 10 or not 1 <= args.timeout <= 1800:
@@ -124,19 +128,19 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def harness_command(server: Server, args: argparse.Namespace) -> list[str]:
+def harness_command(url: str, args: argparse.Namespace) -> list[str]:
     return [
-        sys.executable, "-m", "conformance", "--base-url", server.url, "--token", args.token,
+        sys.executable, "-m", "conformance", "--base-url", url, "--token", args.token,
         "--quiet", *args.conformance_args,
     ]  # fmt: skip
 
 
-def schemathesis_command(server: Server, args: argparse.Namespace) -> list[str]:
+def schemathesis_command(url: str, args: argparse.Namespace) -> list[str]:
     return [
         sys.executable, "-m", "schemathesis.cli", "run", str(args.spec.resolve()),
         "--checks", "all", "--header", f"Authorization: Bearer {args.token}",
         "--max-examples", str(args.schemathesis_examples), "--generation-deterministic",
-        "--workers", "1", "--request-timeout", "10", "--no-color", "--url", server.url,
+        "--workers", "1", "--request-timeout", "10", "--no-color", "--url", url,
     ]  # fmt: skip
 
 
@@ -174,7 +178,7 @@ def run_tool(
 
 
 def describe(run: Run) -> str:
-    statuses = " ".join(f"{s}x{n}" for s, n in sorted(run.statuses.items()))
+    statuses = statuses_text(run.statuses)
     return (
         f"{run.tool:<13} exit {run.exit_code}  wall {run.wall_s:6.2f} s  {run.requests} requests  "
         f"{run.rps:7.1f} req/s  client CPU {run.client_cpu_s:5.2f} s "
@@ -187,15 +191,9 @@ def describe(run: Run) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop_on_sigterm()
-    extra = " ".join(shlex.quote(a) for a in args.conformance_args)
-    print(f"harness: python -m conformance --base-url URL --token {args.token} --quiet {extra}")
-    if args.schemathesis_examples:
-        print(
-            f"schemathesis: schemathesis run SPEC --checks all --header 'Authorization: Bearer "
-            f"{args.token}' --max-examples {args.schemathesis_examples} "
-            "--generation-deterministic --workers 1 --url URL"
-        )
-    print(f"mock: python -m mock_server --tokens POLICY (unknown: reject, allow: [{args.token}])")
+    setup = setup_table(args)
+    for tool, shown in setup.rows:
+        print(f"{tool}: {shown}")
     runs: list[Run] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as name:
@@ -211,9 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ]  # fmt: skip
                 log = folder / f"mock-{number}.log"
                 with running("mock", command, port=port, log=log) as server:
-                    tools = [("harness", harness_command(server, args))]
+                    tools = [("harness", harness_command(server.url, args))]
                     if args.schemathesis_examples:
-                        tools.append(("schemathesis", schemathesis_command(server, args)))
+                        tools.append(("schemathesis", schemathesis_command(server.url, args)))
                     for tool, tool_command in tools:
                         run = run_tool(tool, tool_command, server, args, folder)
                         runs.append(run)
@@ -232,34 +230,92 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     if not any(run.requests for run in runs):
         print("the mock logged no requests: is its request log on at --log-level info?")
-    print_summary(runs)
+    tables = [summary_table(runs), *ratios_table(runs)]
+    for table in tables:
+        print(f"\n{table.text()}")
+    _docs.write(args.write_docs, __file__, argv, [setup, runs_table(runs), *tables])
     return 0
 
 
-def print_summary(runs: list[Run]) -> None:
-    print(
-        f"\n{'tool':<14}{'runs':>5}{'requests':>10}{'wall s':>9}{'req/s':>9}"
-        f"{'client CPU ms/req':>19}{'mock CPU us/req':>17}"
-    )
-    medians: dict[str, tuple[float, float]] = {}
+def setup_table(args: argparse.Namespace) -> Table:
+    """The commands run, as typed from the checkout (URL: the mock's, on a free port)."""
+
+    spec = args.spec.resolve()
+    short = {
+        sys.executable: "python",
+        str(spec): str(spec.relative_to(ROOT)) if spec.is_relative_to(ROOT) else str(spec),
+    }
+
+    def shown(command: list[str]) -> str:
+        return shlex.join(short.get(part, part) for part in command)
+
+    rows = [("harness", shown(harness_command("URL", args)))]
+    if args.schemathesis_examples:
+        rows.append(("schemathesis", shown(schemathesis_command("URL", args))))
+    mock = ["python", "-m", "mock_server", "--tokens", "POLICY", "--log-level", "info",
+            *shlex.split(args.mock_args)]  # fmt: skip
+    policy = f"unknown: reject, allow: [{args.token}]"
+    rows.append(("mock", f"{shlex.join(mock)} (POLICY: {policy})"))
+    return Table("setup", "the commands", ("tool", "command"), tuple(rows))
+
+
+RUN_COLUMNS = (
+    "run", "tool", "exit", "wall s", "requests", "req/s", "client CPU s", "client CPU ms/req",
+    "mock CPU s", "mock CPU us/req", "mock peak RSS MB", "statuses",
+)  # fmt: skip
+
+
+def runs_table(runs: list[Run]) -> Table:
+    tools = len(dict.fromkeys(run.tool for run in runs))
+    rows = tuple(
+        (
+            str(index // tools + 1), run.tool, str(run.exit_code), f"{run.wall_s:.2f}",
+            str(run.requests), f"{run.rps:.1f}", f"{run.client_cpu_s:.2f}",
+            f"{run.client_ms_per_request:.1f}", f"{run.server_cpu_s:.2f}",
+            f"{run.mock_us_per_request:.0f}", f"{run.peak_rss_mb:.0f}",
+            statuses_text(run.statuses),
+        )
+        for index, run in enumerate(runs)
+    )  # fmt: skip
+    return Table("runs", "every run", RUN_COLUMNS, rows)
+
+
+def medians(runs: list[Run]) -> dict[str, tuple[float, float]]:
+    """Each tool's median requests per second and client CPU ms per request."""
+    found = {}
     for tool in dict.fromkeys(run.tool for run in runs):
         mine = [run for run in runs if run.tool == tool]
         rps = statistics.median(run.rps for run in mine)
-        client = statistics.median(run.client_ms_per_request for run in mine)
-        medians[tool] = (rps, client)
-        print(
-            f"{tool:<14}{len(mine):>5}{statistics.median(r.requests for r in mine):>10.0f}"
-            f"{statistics.median(r.wall_s for r in mine):>9.2f}{rps:>9.1f}{client:>19.1f}"
-            f"{statistics.median(r.mock_us_per_request for r in mine):>17.0f}"
-        )
-    if "harness" in medians and "schemathesis" in medians:
-        (h_rps, h_cpu), (s_rps, s_cpu) = medians["harness"], medians["schemathesis"]
-        print(
-            f"\nharness vs Schemathesis --checks all (medians, this run): "
-            f"{h_rps / s_rps:.2f}x the requests per second, "
-            f"{h_cpu / s_cpu:.2f}x the client CPU per request "
-            f"({s_cpu / h_cpu:.1f}x cheaper per request)"
-        )
+        found[tool] = (rps, statistics.median(run.client_ms_per_request for run in mine))
+    return found
+
+
+def summary_table(runs: list[Run]) -> Table:
+    rows = []
+    for tool, (rps, client) in medians(runs).items():
+        mine = [run for run in runs if run.tool == tool]
+        rows.append((
+            tool, str(len(mine)), f"{statistics.median(r.requests for r in mine):.0f}",
+            f"{statistics.median(r.wall_s for r in mine):.2f}", f"{rps:.1f}", f"{client:.1f}",
+            f"{statistics.median(r.mock_us_per_request for r in mine):.0f}",
+        ))  # fmt: skip
+    columns = ("tool", "runs", "requests", "wall s", "req/s", "client CPU ms/req",
+               "mock CPU us/req")  # fmt: skip
+    return Table("medians", "medians over the runs", columns, tuple(rows))
+
+
+def ratios_table(runs: list[Run]) -> list[Table]:
+    """The harness against Schemathesis --checks all, when both ran."""
+    found = medians(runs)
+    if "harness" not in found or "schemathesis" not in found:
+        return []
+    (h_rps, h_cpu), (s_rps, s_cpu) = found["harness"], found["schemathesis"]
+    rows = (
+        ("requests per second", f"{h_rps / s_rps:.2f}x"),
+        ("client CPU per request", f"{h_cpu / s_cpu:.2f}x"),
+    )
+    title = "the harness against Schemathesis --checks all, from this run's medians"
+    return [Table("ratios", title, ("figure", "harness / schemathesis"), rows)]
 
 
 if __name__ == "__main__":
