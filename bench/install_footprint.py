@@ -17,7 +17,11 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+
+import _docs
+from _docs import Table
 
 ROOT = Path(__file__).parents[1]
 
@@ -55,7 +59,7 @@ def measure(source: Path, extras: str, work: Path) -> tuple[float, float, int]:
     return seconds, size_mb(venv), len(listed)
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", help="a git commit to measure instead of the work tree")
     parser.add_argument(
@@ -63,21 +67,31 @@ def main() -> int:
         default=",conformance",
         help="comma-separated extras to compare; empty for none (default: ',conformance')",
     )
-    args = parser.parse_args()
+    _docs.add_option(parser, __file__)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    rows = []
     with tempfile.TemporaryDirectory(prefix="install-footprint-") as tmp:
         work = Path(tmp)
         source = source_at(args.ref, work)
         empty = work / "empty"
         subprocess.run([sys.executable, "-m", "venv", str(empty)], check=True)
         baseline = size_mb(empty)
-        print(f"an empty venv: {baseline:.0f} MB")
+        rows.append(("an empty venv", "", f"{baseline:.0f}", "", ""))
         for extras in args.extras.split(","):
             seconds, mb, packages = measure(source, extras, work)
             what = f"pip install .[{extras}]" if extras else "pip install ."
-            print(
-                f"{what} at {args.ref or 'the work tree'}: {seconds:.1f} s, venv {mb:.0f} MB "
-                f"({mb - baseline:.0f} MB over an empty venv), {packages} packages"
+            rows.append(
+                (what, f"{seconds:.1f}", f"{mb:.0f}", f"{mb - baseline:.0f}", str(packages))
             )
+    columns = ("install", "time s", "venv MB", "MB over an empty venv", "packages")
+    title = f"in fresh venvs, pip's cache off, at {args.ref or 'the work tree'}"
+    table = Table("footprint", title, columns, tuple(rows))
+    print(table.text())
+    _docs.write(args.write_docs, __file__, argv, [table])
     return 0
 
 

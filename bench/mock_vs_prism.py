@@ -262,7 +262,7 @@ def setup_table(args: argparse.Namespace, servers: list[Contender], prism: str |
     per_server = len(KINDS) * (args.warmup + args.duration) + 3
     estimate = args.rounds * len(servers) * per_server
     rows = [
-        ("mock", source_version()),
+        ("mock", _docs.source_version()),
         ("wrk", (wrk_version.stdout or wrk_version.stderr).splitlines()[0]),
     ]
     if prism:
@@ -274,17 +274,6 @@ def setup_table(args: argparse.Namespace, servers: list[Contender], prism: str |
         f"{', '.join(c.name for c in servers)}; about {estimate} s",
     ))  # fmt: skip
     return Table("setup", "what was loaded, and how", ("item", "value"), tuple(rows))
-
-
-def source_version() -> str:
-    """The commit of this tree (and whether it has local changes), for the record."""
-    git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode:
-        return "not a git checkout"
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "mock_server", "apikeys_contract"],
-                           capture_output=True, text=True).stdout.strip()  # fmt: skip
-    return f"commit {head.stdout.strip()}" + (" with local changes" if dirty else "")
 
 
 def node_version() -> str:

@@ -22,10 +22,12 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _docs
+from _docs import Table
 from _servers import HOST, Server, free_port, memory_mb, running
 
 BODY_VALID = b'{"name":"soak-key"}'
@@ -138,29 +140,40 @@ def _mock(log: Path, *args: str) -> Iterator[Server]:
         yield server
 
 
-def _report(title: str, tally: Tally, seconds: float) -> None:
-    print(f"\n{title}")
+def _tally_table(
+    name: str, title: str, tally: Tally, seconds: float, extra: Sequence[tuple[str, str, str]]
+) -> Table:
     answered = sum(tally.by_kind.values())
-    print(f"  requests answered   {answered:>9,}  ({answered / seconds:,.0f}/s)")
+    rows = [("requests answered", f"{answered:,}", f"{answered / seconds:,.0f}/s")]
     for kind, count in sorted(tally.by_kind.items()):
-        wrong = tally.wrong_status.get(kind, 0)
-        print(f"    {kind:<17} {count:>9,}   wrong status: {wrong}")
-    print(f"  transport errors    {tally.transport_errors:>9}")
-    print(f"  cut responses       {tally.cut_responses:>9}")
-    ids = f"{len(tally.ids):>9,}"
-    bad = f"duplicates: {tally.duplicate_ids}, missing: {tally.missing_ids}"
-    print(f"  unique request ids  {ids}   {bad}")
+        rows.append(
+            (f"{kind} requests", f"{count:,}", f"wrong status: {tally.wrong_status.get(kind, 0)}")
+        )
+    rows += [
+        ("transport errors", str(tally.transport_errors), ""),
+        ("cut responses", str(tally.cut_responses), ""),
+        ("unique request ids", f"{len(tally.ids):,}",
+         f"duplicates: {tally.duplicate_ids}, missing: {tally.missing_ids}"),
+        *extra,
+    ]  # fmt: skip
+    return Table(name, title, ("figure", "value", "detail"), tuple(rows))
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of phase 1")
     parser.add_argument("--warmup", type=float, default=3.0)
-    args = parser.parse_args()
-    failures: list[str] = []
+    _docs.add_option(parser, __file__)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    checks: list[tuple[str, bool, str]] = []  # (guarantee, held, what was seen)
+    tables: list[Table] = []
     logs = Path(tempfile.mkdtemp(prefix="soak-"))
 
     with _mock(logs / "phase1.log") as server:
@@ -169,20 +182,24 @@ def main() -> int:
         rss_warm = memory_mb(server.pid, "VmRSS")
         tally = asyncio.run(_load(server.port, args.connections, args.duration, never))
         rss_end = memory_mb(server.pid, "VmRSS")
-        _report(
-            f"phase 1: {args.connections} connections for {args.duration:g} s", tally, args.duration
-        )
         growth = (rss_end - rss_warm) / rss_warm
-        print(f"  RSS after warm-up   {rss_warm:>9.1f} MB")
-        print(f"  RSS at the end      {rss_end:>9.1f} MB   ({growth:+.1%})")
-        if tally.transport_errors or tally.cut_responses:
-            failures.append("transport errors in phase 1")
-        if tally.wrong_status:
-            failures.append(f"wrong statuses: {tally.wrong_status}")
-        if tally.duplicate_ids or tally.missing_ids:
-            failures.append("request ids not unique or missing")
-        if abs(growth) > 0.10:
-            failures.append(f"memory changed by {growth:+.1%} (> 10%)")
+        memory = [
+            ("RSS after warm-up, MB", f"{rss_warm:.1f}", ""),
+            ("RSS at the end, MB", f"{rss_end:.1f}", f"{growth:+.1%}"),
+        ]
+        title = f"phase 1: {args.connections} connections for {args.duration:g} s"
+        tables.append(_tally_table("phase1", title, tally, args.duration, memory))
+        print(f"\n{tables[-1].text()}")
+        errors = tally.transport_errors + tally.cut_responses
+        wrong = sum(tally.wrong_status.values())
+        unidentified = tally.duplicate_ids + tally.missing_ids
+        checks += [
+            ("no transport error in phase 1", not errors, f"{errors} errors or cut responses"),
+            ("every status the one its request calls for", not wrong, f"{wrong} wrong"),
+            ("every X-Request-Id present and unique", not unidentified,
+             f"{unidentified} missing or repeated"),
+            ("RSS at the end within 10% of after warm-up", abs(growth) <= 0.10, f"{growth:+.1%}"),
+        ]  # fmt: skip
 
     with _mock(logs / "phase2.log", "--delay-ms", "300") as server:
 
@@ -196,19 +213,29 @@ def main() -> int:
 
         tally = asyncio.run(stop_midway())
         code = server.process.wait(30)
-        _report("phase 2: SIGTERM with requests in flight (300 ms each)", tally, 5.0)
-        print(
-            f"  closed after stop   {tally.refused_after_stop:>9}\n  exit code           {code:>9}"
-        )
-        if tally.cut_responses or tally.transport_errors or tally.wrong_status:
-            failures.append("in-flight requests were not finished after SIGTERM")
-        if code != 0:
-            failures.append(f"mock exited {code} after SIGTERM")
+        stopped = [
+            ("closed after stop", str(tally.refused_after_stop), ""),
+            ("exit code", str(code), ""),
+        ]
+        title = "phase 2: SIGTERM with requests in flight (300 ms each)"
+        tables.append(_tally_table("phase2", title, tally, 5.0, stopped))
+        print(f"\n{tables[-1].text()}")
+        broken = tally.cut_responses + tally.transport_errors + sum(tally.wrong_status.values())
+        checks += [
+            ("every in-flight request answered whole after SIGTERM", not broken,
+             f"{broken} cut, failed or wrong"),
+            ("the mock exits 0 after SIGTERM", code == 0, f"exit {code}"),
+        ]  # fmt: skip
 
+    rows = tuple((what, "held" if ok else "FAILED", seen) for what, ok, seen in checks)
+    tables.append(Table("guarantees", "the guarantees", ("guarantee", "result", "seen"), rows))
+    print(f"\n{tables[-1].text()}")
+    failures = [f"{what} ({seen})" for what, ok, seen in checks if not ok]
     print(
         "\nverdict: "
         + ("every guarantee held" if not failures else "FAILED: " + "; ".join(failures))
     )
+    _docs.write(args.write_docs, __file__, argv, tables)
     return 0 if not failures else 1
 
 
