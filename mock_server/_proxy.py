@@ -17,6 +17,7 @@ import json
 import logging
 import shlex
 import time
+from email.utils import formatdate
 from typing import Any
 
 import httptools
@@ -232,13 +233,11 @@ class Exchange:
                 )
                 await self.answer(send, error, found, request_id=request_id, generated=generated)
                 return
-        headers = list(reply.headers)
+        headers = framed(reply, self.request.method)
         shown = violations_header(found)
         if shown is not None:
             headers = expose(headers, VIOLATIONS_HEADER)
             headers.append((VIOLATIONS_HEADER, shown))
-        if reply.complete:
-            headers.append(("content-length", str(len(reply.body))))
         await send(
             {
                 "type": "http.response.start",
@@ -267,7 +266,10 @@ class Exchange:
         request_id: str | None = None,
         generated: tuple[str, ...] = (),
     ) -> None:
-        """The proxy's own answer: a contract-shaped error, through the one renderer."""
+        """The proxy's own answer: a contract-shaped error, through the one renderer. It
+        carries a Date (RFC 9110 section 6.6.1: the proxy is its origin), uvicorn's being
+        off in proxy mode."""
+        error.headers.setdefault("date", formatdate(usegmt=True))
         shown = violations_header(found)
         if shown is not None:
             error.headers[VIOLATIONS_HEADER] = shown
@@ -359,6 +361,20 @@ class Exchange:
         elif body:
             parts += ["--data-binary", f"@body-of-{len(body)}-bytes"]
         return " ".join(parts)
+
+
+def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:
+    """The upstream's headers, its Content-Length kept where it frames what the client
+    gets: the whole body, or none (HEAD). A body streamed on (over the judged size) goes
+    chunked, so that an upstream that stops early cannot leave a promised length unmet;
+    without a Content-Length, uvicorn chunks a body as the upstream did."""
+    whole = str(len(reply.body))
+    return [
+        (key, value)
+        for key, value in reply.headers
+        if key != "content-length"
+        or (reply.complete and (method == "HEAD" or value.strip() == whole))
+    ]
 
 
 def expose(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +30,7 @@ from mock_server._proxy import ProxyApp
 from mock_server._proxy_settings import ProxySettings
 from mock_server._run_report import build_report
 
-from .servers import serve
+from .servers import canned_upstream, serve
 from .targets import (
     BROKEN,
     FORBIDDEN_TOKEN,
@@ -220,31 +219,6 @@ def silent_upstream() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@contextlib.contextmanager
-def canned_upstream(answer: bytes) -> Iterator[str]:
-    """An upstream that reads one request per connection, sends ``answer`` and closes the
-    connection without saying so beforehand."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-
-    def serve_forever() -> None:
-        while True:
-            try:
-                connection, _ = sock.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                connection.sendall(answer)
-
-    threading.Thread(target=serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
-
-
 def garbage_upstream() -> contextlib.AbstractContextManager[str]:
     """An upstream that answers every connection with bytes that are not HTTP."""
     return canned_upstream(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
@@ -301,6 +275,9 @@ def stream_app() -> Starlette:
 
         return StreamingResponse(parts(), media_type="text/plain")
 
+    async def sized(request: Request) -> Response:
+        return Response(b"s" * 5_000, media_type="text/plain")
+
     async def echo(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
 
@@ -308,6 +285,7 @@ def stream_app() -> Starlette:
         routes=[
             Route("/big", big),
             Route("/chunks", chunks),
+            Route("/sized", sized, methods=["GET", "HEAD"]),
             Route("/echo", echo, methods=["POST"]),
         ]
     )
@@ -331,6 +309,14 @@ def test_large_and_streamed_bodies_pass_through(streaming_proxy: str) -> None:
     assert big.json() == {"data": "x" * 50_000}
     assert chunked.text == "".join(f"{n}," * 100 for n in range(50))
     assert echoed.content == b"z" * 9_000
+
+
+def test_a_head_answer_keeps_the_upstreams_content_length(streaming_proxy: str) -> None:
+    with httpx.Client(base_url=streaming_proxy, timeout=10) as client:
+        head = client.head("/sized")
+        whole = client.get("/sized")
+    assert head.status_code == 200
+    assert head.headers.get_list("content-length") == [str(len(whole.content))]
 
 
 def test_a_request_body_over_the_limit_is_the_mocks_400(streaming_proxy: str) -> None:
