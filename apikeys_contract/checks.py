@@ -34,6 +34,7 @@ FORBIDDEN = int(HTTPStatus.FORBIDDEN)
 # Tokens shorter than this may occur in a response by chance; they are not searched for.
 MIN_SECRET_LENGTH = 8
 EXCERPT = 160
+RESPONSE_EXCERPT = 200
 
 
 class Credential(enum.Enum):
@@ -166,6 +167,15 @@ def expected_statuses(contract: Contract, sent: Sent) -> frozenset[int]:
 def excerpt(data: bytes | str, limit: int = EXCERPT) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def response_excerpt(got: Received | None, limit: int = RESPONSE_EXCERPT) -> str:
+    """A response as a report quotes it: status, Content-Type and the body's start."""
+    if got is None:
+        return ""
+    head = f"HTTP {got.status} content-type={got.header('content-type')!r} "
+    body = got.body[:limit].decode("utf-8", "replace")
+    return head + repr(body + ("…" if len(got.body) > limit else ""))
 
 
 def _judgeable(rules: Rules, got: Received) -> bool:

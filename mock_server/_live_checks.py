@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from apikeys_contract import (
@@ -113,11 +113,19 @@ def _role(reading: SecurityReading, tokens: TokenPolicy | None) -> Credential | 
 
 @dataclass(frozen=True)
 class Sample:
-    """An exchange as the run report shows it: a line, a curl command, the status."""
+    """An exchange as the run report shows it: a line, a curl command that sends the
+    request again, the status, the request body sent and an excerpt of the response;
+    every secret already masked."""
 
     text: str
     curl: str
     status: int | None
+    body: bytes = b""
+    excerpt: str = ""
+
+
+# An exchange's Sample, built only when the exchange is the first example of a finding.
+Describe = Callable[[], Sample]
 
 
 @dataclass
@@ -151,7 +159,7 @@ class Session:
         self.rules = Rules(self.contract, Memory())
 
     def judge_response(
-        self, sent: Sent, received: Received, example: Sample, masked: Iterable[str] = ()
+        self, sent: Sent, received: Received, example: Describe, masked: Iterable[str] = ()
     ) -> tuple[Broken, ...]:
         """Run every check on one exchange; remember what it found. Never raises."""
         self.requests += 1
@@ -175,7 +183,7 @@ class Session:
             ]
         return tuple(found)
 
-    def count_request(self, violations: Iterable[Broken], example: Sample) -> None:
+    def count_request(self, violations: Iterable[Broken], example: Describe) -> None:
         """Remember the client's own violations (check ``request``)."""
         items = list(violations)
         tally = self.failed if items else self.passed
@@ -191,10 +199,10 @@ class Session:
                     item.message,
                     f"{item.message} ({detail})" if detail else item.message,
                     "a request the contract accepts (its request schema and security)",
-                    example,
+                    example(),
                 )
 
-    def no_answer(self, reason: str, example: Sample) -> Broken:
+    def no_answer(self, reason: str, example: Describe) -> Broken:
         """An upstream that gave no HTTP answer: reported as the harness does, under
         ``status_conformance``."""
         self.requests += 1
@@ -205,7 +213,7 @@ class Session:
         return Broken("status_conformance", f"{summary}: {reason}")
 
     def _remember(
-        self, check: str, item: Violation | Note, example: Sample, hidden: list[str]
+        self, check: str, item: Violation | Note, example: Describe, hidden: list[str]
     ) -> None:
         store = self.findings if isinstance(item, Violation) else self.notes
         key = (check, item.summary)
@@ -218,11 +226,11 @@ class Session:
                 mask(item.summary, hidden),
                 mask(item.received, hidden),
                 mask(item.documented, hidden),
-                example,
+                example(),
             )
         else:
             store[key] = Seen(
-                check, mask(item.summary, hidden), mask(item.detail, hidden), "", example,
+                check, mask(item.summary, hidden), mask(item.detail, hidden), "", example(),
                 lenient=item.lenient,
             )  # fmt: skip
 

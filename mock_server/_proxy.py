@@ -17,6 +17,7 @@ import json
 import logging
 import shlex
 import time
+from dataclasses import replace
 from email.utils import formatdate
 from typing import Any
 
@@ -24,8 +25,14 @@ import httptools
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apikeys_contract import Contract, load_contract
-from apikeys_contract.checks import Received
+from apikeys_contract import (
+    Contract,
+    curl_header,
+    curl_line,
+    load_contract,
+    quoted_with_variable,
+)
+from apikeys_contract.checks import Received, response_excerpt
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
@@ -33,15 +40,16 @@ from ._inspector import journal_routes
 from ._journal import (
     BODY_LIMIT,
     REDACTED,
+    REDACTED_BYTES,
     Journal,
     Record,
     Redactor,
     scrub,
     scrub_pairs,
-    text_pairs,
 )
 from ._journal import Violation as Broken
 from ._live_checks import (
+    Describe,
     LiveRequest,
     RequestJudgement,
     Sample,
@@ -65,6 +73,8 @@ VIOLATIONS_HEADER = "x-contract-violations"
 # gateway statuses, are statuses the contract does not document, so the proxy would break
 # the very contract it checks.
 PROXY_FAILURE = 500
+# What a reproducer reads the credential it presents from.
+CREDENTIAL_VARIABLE = "APIKEYS_PROXY_CREDENTIAL"
 access_log = logging.getLogger("mock_server.access")
 
 
@@ -166,11 +176,27 @@ class Exchange:
         query: bytes = self.scope.get("query_string", b"")
         return (raw + (b"?" + query if query else b"")).decode("latin-1")
 
-    def describe(self, label: str, status: int | None, request_id: str | None) -> Sample:
-        """A secret-free example of the exchange, for the run report."""
-        rid = f" ({self.app.contract.request_id_header} {request_id})" if request_id else ""
-        text = f"{self.request.method} {self.request.path} with {label}{rid}"
-        return Sample(text, self.reproducer(), status)
+    def describer(
+        self, label: str, received: Received | None, generated: tuple[str, ...] = ()
+    ) -> Describe:
+        """The exchange as the run report shows it (built only if it is shown), every
+        credential presented and secret generated masked."""
+
+        def describe() -> Sample:
+            hidden = (*self.secrets, *generated)
+            body = scrub(self.request.body, hidden)
+            request_id = received.header(self.app.request_id) if received else None
+            header = self.app.contract.request_id_header
+            rid = f" ({header} {request_id})" if request_id else ""
+            text = f"{self.request.method} {self.request.path} with {label}{rid}"
+            if received is None:
+                return Sample(text, self.reproducer(body), None, body)
+            redacted = self.app.redactor.response_body(received.status, received.body)
+            shown = replace(received, body=scrub(redacted, hidden))
+            excerpt = mask(response_excerpt(shown), hidden)
+            return Sample(text, self.reproducer(body), received.status, body, excerpt)
+
+        return describe
 
     async def run(self, body: bytes, send: Send) -> None:
         app = self.app
@@ -199,7 +225,7 @@ class Exchange:
     ) -> None:
         found: tuple[Broken, ...] = asked
         if judged is not None:
-            example = self.describe(judged.sent.label, None, None)
+            example = self.describer(judged.sent.label, None)
             self.app.session.count_request(asked, example)
             found = (*asked, self.app.session.no_answer(failure.reason, example))
         error = proxy_error(
@@ -217,8 +243,8 @@ class Exchange:
         found: tuple[Broken, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
-            example = self.describe(judged.sent.label, reply.status, request_id)
             generated = secret_values(app.contract, reply.status, reply.body)
+            example = self.describer(judged.sent.label, received, generated)
             on_response = app.session.judge_response(judged.sent, received, example, generated)
             app.session.count_request(judged.violations, example)
             found = (*judged.violations, *on_response)
@@ -341,26 +367,25 @@ class Exchange:
                 line["violations"] = [{"check": v.check, "message": v.message} for v in shown]
             access_log.info(json.dumps(line))
 
-    def reproducer(self) -> str:
-        """A curl line for this request; credentials as ``$APIKEYS_PROXY_CREDENTIAL``."""
+    def reproducer(self, body: bytes) -> str:
+        """A POSIX shell line that sends this request's ``body`` (any bytes) to the
+        upstream again, with its Content-Type; a credential as
+        ``$APIKEYS_PROXY_CREDENTIAL``."""
         app = self.app
         query = app.redactor.query_string(self.request.query).decode("latin-1")
         url = app.upstream.base_url + self.request.path + (f"?{query}" if query else "")
-        parts = ["curl", "-sS", "-i", "-X", self.request.method, shlex.quote(url)]
-        shown = text_pairs(app.redactor.header_pairs(self.request.headers))
+        options: list[str] = []
+        shown = app.redactor.header_pairs(self.request.headers)
         for (name, value), (_, raw) in zip(shown, self.request.headers, strict=True):
-            if value == REDACTED:
-                scheme = raw.decode("latin-1").strip().partition(" ")
-                prefix = f"{scheme[0]} " if scheme[1] and name == "authorization" else ""
-                parts += ["-H", f'"{name}: {prefix}$APIKEYS_PROXY_CREDENTIAL"']
-            elif name == "content-type":
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
-        body = self.request.body
-        if body and len(body) <= 400 and all(32 <= b < 127 for b in body):
-            parts += ["--data-binary", shlex.quote(body.decode("ascii"))]
-        elif body:
-            parts += ["--data-binary", f"@body-of-{len(body)}-bytes"]
-        return " ".join(parts)
+            if value == REDACTED_BYTES:
+                scheme, space, _ = raw.decode("latin-1").strip().partition(" ")
+                prefix = f"{scheme} " if space and name == b"authorization" else ""
+                line = f"{name.decode('latin-1')}: {prefix}{REDACTED}"
+                options += ["-H", quoted_with_variable(line, REDACTED, CREDENTIAL_VARIABLE)]
+            elif name == b"content-type":
+                options += ["-H", curl_header(name + b": " + value)]
+        typed = any(name == b"content-type" for name, _ in self.request.headers)
+        return curl_line(self.request.method, shlex.quote(url), options, body, content_type=typed)
 
 
 def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:

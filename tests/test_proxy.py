@@ -8,9 +8,11 @@ run over real HTTP.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -369,3 +371,64 @@ def test_a_kept_connection_the_upstream_closed_is_retried_on_a_new_one() -> None
             answers = [client.get("/status") for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
     assert {a.text for a in answers} == {"ok"}
+
+
+class Recorder:
+    """An upstream that keeps each request's body and headers and answers 204, a status
+    the contract does not document: every exchange through the proxy is a finding."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bytes, dict[str, str]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.seen.append((body, {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "' + "\U0001f600" * 60 + '"}',  # 252 UTF-8 bytes
+        b'{"name": "\xff\xfe"}',  # not UTF-8
+        b'{"name": "it\'s \x00 and\na %s \\\\ $HOME `x`"}',
+        '{"name": "' + "\U0001f511" * 200 + '"}',  # over the inline limit
+    ],
+    ids=["emoji", "invalid-utf-8", "quote-nul-newline", "long"],
+)
+def test_the_report_reproduces_any_request_body(body: str | bytes) -> None:
+    sent = body.encode() if isinstance(body, str) else body
+    upstream = Recorder()
+    with serve(upstream) as url:
+        app = ProxyApp(Settings(), ProxySettings(upstream=url), contract=CONTRACT)
+        with TestClient(app) as client:
+            headers = {**BEARER, "Content-Type": "application/json"}
+            assert client.post("/api-keys", content=sent, headers=headers).status_code == 204
+        from conformance.reports import json_report
+
+        report = json.loads(json_report(build_report(app.session, url, strict=False)))
+        [example] = [f["example"] for f in report["findings"] if f["check"] == "status_conformance"]
+        assert VALID_TOKEN not in json.dumps(report)
+        subprocess.run(
+            ["bash", "-c", example["curl"] + " >/dev/null"],
+            check=True,
+            timeout=30,
+            env={"APIKEYS_PROXY_CREDENTIAL": VALID_TOKEN, "PATH": "/usr/bin:/bin"},
+        )
+    (by_proxy, proxied), (by_curl, replayed) = upstream.seen
+    assert by_proxy == by_curl == sent
+    for name in ("authorization", "content-type"):
+        assert replayed[name] == proxied[name]
+    if example["request_body_encoding"] == "utf-8":
+        assert example["request_body"].encode() == sent
+    else:
+        assert example["request_body_encoding"] == "base64"
+        assert base64.b64decode(example["request_body"]) == sent
+    assert example["status"] == 204
+    assert example["response_excerpt"].startswith("HTTP 204 ")
