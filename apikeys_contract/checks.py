@@ -225,10 +225,11 @@ def acceptance(rules: Rules, sent: Sent, got: Received) -> Result:
             return None  # 400 allowed too: rejection judges it
         if sent.credential is None and got.status in (UNAUTHENTICATED, FORBIDDEN):
             return None  # a proxy cannot tell whether the credential was valid
+        said = f" ({sent.label})" if sent.label and sent.label != verdict.cause else ""
         return (
             Violation(
                 f"valid body answered {got.status}",
-                f"{got.status} for a valid body ({sent.label or verdict.cause})",
+                f"{got.status} for a valid body{said}",
                 f"{success} for any body valid against the request schema "
                 "(ECMA-262 patterns, lengths in code points)",
             ),

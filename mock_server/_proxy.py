@@ -225,8 +225,8 @@ class Exchange:
     ) -> None:
         found: tuple[Broken, ...] = asked
         if judged is not None:
-            example = self.describer(judged.sent.label, None)
-            self.app.session.count_request(asked, example)
+            example = self.describer(judged.sent.verdict.cause, None)
+            self.app.session.count_request(judged, example)
             found = (*asked, self.app.session.no_answer(failure.reason, example))
         error = proxy_error(
             failure.code,
@@ -244,9 +244,9 @@ class Exchange:
         generated: tuple[str, ...] = ()
         if judged is not None:
             generated = secret_values(app.contract, reply.status, reply.body)
-            example = self.describer(judged.sent.label, received, generated)
+            example = self.describer(judged.sent.verdict.cause, received, generated)
             on_response = app.session.judge_response(judged.sent, received, example, generated)
-            app.session.count_request(judged.violations, example)
+            app.session.count_request(judged, example)
             found = (*judged.violations, *on_response)
             if app.proxy.strict and on_response:
                 error = proxy_error(

@@ -225,6 +225,16 @@ def test_a_conforming_exchange_passes_every_check() -> None:
         assert run_check(name, rules(), sent("ci key"), reply(201, created)) in ((), None)
 
 
+@pytest.mark.parametrize(("label", "said"), [("probe", " (probe)"), ("valid body", ""), ("", "")])
+def test_a_refused_valid_body_names_the_probe_only_when_that_says_more(
+    label: str, said: str
+) -> None:
+    verdict = judge_body(CONTRACT, b'{"name": "a"}', JSON)
+    found = run_check("acceptance", rules(), Sent(verdict, label=label), reply(400, {}))
+    assert isinstance(found, tuple)
+    assert [v.received for v in found] == [f"400 for a valid body{said}"]
+
+
 @pytest.mark.parametrize(
     ("check", "request_", "received", "summary"),
     [

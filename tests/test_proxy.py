@@ -432,3 +432,33 @@ def test_the_report_reproduces_any_request_body(body: str | bytes) -> None:
         assert base64.b64decode(example["request_body"]) == sent
     assert example["status"] == 204
     assert example["response_excerpt"].startswith("HTTP 204 ")
+
+
+def test_the_messages_quote_the_request_without_saying_a_thing_twice() -> None:
+    defects = Defects(rejects_extra_properties=True, whitespace_names_accepted=True)
+    with proxy_app(defects, tokens=TOKENS) as app, TestClient(app) as client:
+        extra = client.post("/api-keys", json={"name": "x", "description": "d"}, headers=BEARER)
+        blank = client.post("/api-keys", json={"name": "   "}, headers=BEARER)
+        empty = client.post("/api-keys", json={"name": "x"}, headers={"Authorization": "Bearer"})
+    shown = {
+        item["check"]: item["message"]
+        for response in (extra, blank, empty)
+        for item in json.loads(response.headers["x-contract-violations"])
+    }
+    assert shown["acceptance"] == (
+        "valid body answered 400: received 400 for a valid body "
+        """('{"name":"x","description":"d"}')"""
+    )
+    assert shown["rejection"] == (
+        """/name failing its pattern answered 201: received 201 for '{"name":"   "}'"""
+    )
+    report = build_report(app.session, "u", strict=False)
+    for finding in report.findings:
+        assert finding.summary not in finding.received, finding.message
+        assert finding.received not in finding.summary, finding.message
+    refused = {f.summary: f for f in report.findings if f.check == "request"}
+    blank_body = refused["a body the contract refuses: /name failing its pattern"]
+    assert blank_body.received == """body '{"name":"   "}': "   " does not match "\\S+\""""
+    assert refused["credentials the contract refuses: The bearer token is empty."].received == (
+        "a request with a malformed credential"
+    )
