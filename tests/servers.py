@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from starlette.types import ASGIApp
 
@@ -162,3 +163,22 @@ def response_head(url: str, raw: bytes) -> tuple[str, list[tuple[str, str]]]:
     status, *lines = data.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
     fields = [line.partition(":") for line in lines]
     return status, [(name, value.strip()) for name, _, value in fields]
+
+
+class Recorder:
+    """An app that keeps each request's body and headers and answers 204 (a status the
+    contract does not document: through the proxy, every exchange is a finding)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bytes, dict[str, str]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.seen.append((body, {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})

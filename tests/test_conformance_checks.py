@@ -43,7 +43,7 @@ from conformance.strategies import (
     valid_body_probes,
 )
 
-from .servers import serve
+from .servers import Recorder, serve
 
 CONTRACT = load_contract()
 SHAPE = RequestShape(CONTRACT)
@@ -361,23 +361,6 @@ def test_freshness_is_declared_by_the_contract() -> None:
 
 
 # -- curl lines ----------------------------------------------------------------------
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[tuple[bytes, dict[str, str]]] = []
-
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.seen.append((body, headers))
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
 
 
 @pytest.mark.parametrize(

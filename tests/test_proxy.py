@@ -32,7 +32,7 @@ from mock_server._proxy import ProxyApp
 from mock_server._proxy_settings import ProxySettings
 from mock_server._run_report import build_report
 
-from .servers import canned_upstream, serve
+from .servers import Recorder, canned_upstream, serve
 from .targets import (
     BROKEN,
     FORBIDDEN_TOKEN,
@@ -371,25 +371,6 @@ def test_a_kept_connection_the_upstream_closed_is_retried_on_a_new_one() -> None
             answers = [client.get("/status") for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
     assert {a.text for a in answers} == {"ok"}
-
-
-class Recorder:
-    """An upstream that keeps each request's body and headers and answers 204, a status
-    the contract does not document: every exchange through the proxy is a finding."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[bytes, dict[str, str]]] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.seen.append((body, {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}))
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
 
 
 @pytest.mark.parametrize(
