@@ -97,7 +97,7 @@ def judge_request(
     shown: list[Broken] = []
     found: list[Violation] = []
     if reading.state is not CredentialState.SATISFIED:
-        summary = f"credentials the contract refuses: {reading.message}"
+        summary = f"credentials the contract refuses: {reading.message.rstrip('.')}"
         shown.append(Broken(REQUEST_CHECK, summary))
         what = "no" if reading.state is CredentialState.MISSING else "a malformed"
         found.append(Violation(summary, f"a request with {what} credential", SECURITY_SAYS))

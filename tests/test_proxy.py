@@ -440,6 +440,6 @@ def test_the_messages_quote_the_request_without_saying_a_thing_twice() -> None:
     refused = {f.summary: f for f in report.findings if f.check == "request"}
     blank_body = refused["a body the contract refuses: /name failing its pattern"]
     assert blank_body.received == """body '{"name":"   "}': "   " does not match "\\S+\""""
-    assert refused["credentials the contract refuses: The bearer token is empty."].received == (
+    assert refused["credentials the contract refuses: The bearer token is empty"].received == (
         "a request with a malformed credential"
     )
