@@ -10,6 +10,7 @@ Starlette.
 """
 
 from ._contract import Contract, ResponseSpec, load_contract
+from ._curl import curl_header, curl_line, quoted_with_variable, request_body_text
 from ._expect import Answer, BodyVerdict, describe, judge_body
 from ._json import LENIENT, NO_DOCUMENT, JsonIssue, JsonReading, lenient_documents, read_json
 from ._loader import bundled_spec_text
@@ -71,6 +72,8 @@ __all__ = [
     "base_media_type",
     "bearer_token",
     "bundled_spec_text",
+    "curl_header",
+    "curl_line",
     "describe",
     "ecma_whitespace",
     "header_text",
@@ -85,12 +88,14 @@ __all__ = [
     "pointer",
     "present_credential",
     "present_requirement",
+    "quoted_with_variable",
     "read_api_key",
     "read_basic",
     "read_bearer",
     "read_credentials",
     "read_json",
     "regex_disagreements",
+    "request_body_text",
     "resolve",
     "schema_problems",
 ]

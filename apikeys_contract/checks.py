@@ -34,6 +34,7 @@ FORBIDDEN = int(HTTPStatus.FORBIDDEN)
 # Tokens shorter than this may occur in a response by chance; they are not searched for.
 MIN_SECRET_LENGTH = 8
 EXCERPT = 160
+RESPONSE_EXCERPT = 200
 
 
 class Credential(enum.Enum):
@@ -168,6 +169,15 @@ def excerpt(data: bytes | str, limit: int = EXCERPT) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
+def response_excerpt(got: Received | None, limit: int = RESPONSE_EXCERPT) -> str:
+    """A response as a report quotes it: status, Content-Type and the body's start."""
+    if got is None:
+        return ""
+    head = f"HTTP {got.status} content-type={got.header('content-type')!r} "
+    body = got.body[:limit].decode("utf-8", "replace")
+    return head + repr(body + ("…" if len(got.body) > limit else ""))
+
+
 def _judgeable(rules: Rules, got: Received) -> bool:
     return got.status in rules.contract.responses and got.status < HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -215,10 +225,11 @@ def acceptance(rules: Rules, sent: Sent, got: Received) -> Result:
             return None  # 400 allowed too: rejection judges it
         if sent.credential is None and got.status in (UNAUTHENTICATED, FORBIDDEN):
             return None  # a proxy cannot tell whether the credential was valid
+        said = f" ({sent.label})" if sent.label and sent.label != verdict.cause else ""
         return (
             Violation(
                 f"valid body answered {got.status}",
-                f"{got.status} for a valid body ({sent.label or verdict.cause})",
+                f"{got.status} for a valid body{said}",
                 f"{success} for any body valid against the request schema "
                 "(ECMA-262 patterns, lengths in code points)",
             ),

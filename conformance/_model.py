@@ -45,12 +45,15 @@ class Exchange:
 
 @dataclass(frozen=True)
 class Example:
-    """A reproducible request, with every secret already masked."""
+    """A reproducible request, with every secret already masked. ``request_body`` is
+    the body sent, as text when ``request_body_encoding`` is ``"utf-8"``, else base64."""
 
     kind: str
     curl: str
     status: int | None
     response_excerpt: str
+    request_body: str = ""
+    request_body_encoding: str = "utf-8"
 
 
 @dataclass

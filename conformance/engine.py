@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from apikeys_contract import Contract, SpecError, load_contract
+from apikeys_contract import Contract, SpecError, load_contract, request_body_text
 from apikeys_contract.checks import (
     CHECKS,
     InternalError,
@@ -25,6 +25,7 @@ from apikeys_contract.checks import (
     Rules,
     Violation,
     missing_statuses,
+    response_excerpt,
     run_check,
 )
 
@@ -56,7 +57,6 @@ from .errors import TargetUnreachable, UsageError
 # target is still there; the run ends only when that one gets no answer either.
 MAX_CONSECUTIVE_FAILURES = 3
 TRANSPORT_CHECK = "status_conformance"
-EXCERPT = 200
 BOUNDARY, SHRUNK, GENERATED = range(3)
 # The first probes all answered with these: --base-url probably holds the path already.
 WRONG_PATH_STATUSES = (404, 405)
@@ -400,11 +400,16 @@ class Engine:
         return text
 
     def _example(self, probe: Probe, exchange: Exchange | None) -> Example:
+        body, encoding = request_body_text(probe.body)
         return Example(
             kind=self._mask(probe.kind),
             curl=self._mask(curl_command(self.transport, probe)),
             status=exchange.reply.status if exchange else None,
-            response_excerpt=self._mask(_excerpt(exchange)),
+            response_excerpt=self._mask(response_excerpt(exchange.reply if exchange else None)),
+            # Masked as the curl line is, so the two always agree (a probe's body holds no
+            # token: only the transport puts one on the wire).
+            request_body=self._mask(body) if encoding == "utf-8" else body,
+            request_body_encoding=encoding,
         )
 
     def _record(
@@ -471,15 +476,6 @@ def _describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
     where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
     return f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
-
-
-def _excerpt(exchange: Exchange | None) -> str:
-    if exchange is None:
-        return ""
-    reply = exchange.reply
-    head = f"HTTP {reply.status} content-type={reply.header('content-type')!r} "
-    body = reply.body[:EXCERPT].decode("utf-8", "replace")
-    return head + repr(body + ("…" if len(reply.body) > EXCERPT else ""))
 
 
 def _combined(contract: Contract) -> bool:

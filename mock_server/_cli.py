@@ -267,6 +267,10 @@ def run(
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=GRACE_S,
+        # The proxy passes the upstream's answer on as it came: uvicorn's own Server and
+        # Date would stand beside the upstream's.
+        server_header=proxy is None,
+        date_header=proxy is None,
     )
 
     def serve() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from apikeys_contract import (
@@ -35,6 +35,7 @@ from apikeys_contract.checks import (
     Rules,
     Sent,
     Violation,
+    excerpt,
     run_check,
 )
 
@@ -45,6 +46,9 @@ from ._tokens import TokenPolicy, Verdict
 
 # X-Contract-Violations stays well under the header sizes servers and browsers accept.
 HEADER_LIMIT = 4096
+# How much of a request body the messages quote.
+BODY_EXCERPT = 60
+SECURITY_SAYS = "credentials presented as the contract's security requires"
 TRUNCATED = {"check": "…", "message": "more violations: see the journal or the log"}
 ROLES = {
     Verdict.ALLOWED: Credential.VALID,
@@ -70,8 +74,12 @@ class LiveRequest:
 
 @dataclass(frozen=True)
 class RequestJudgement:
+    """What a request broke: ``violations`` as the header and journal show them, and
+    ``found``, the same for the run report (what was received, what the contract says)."""
+
     sent: Sent
     violations: tuple[Broken, ...]
+    found: tuple[Violation, ...] = ()
 
 
 def judge_request(
@@ -83,16 +91,25 @@ def judge_request(
         r.token for alternative in reading.alternatives for r in alternative.readings if r.token
     )
     verdict = judge_body(contract, request.body, request.header(b"content-type"))
-    found: list[Broken] = []
+    # What the rules' messages quote the request by: the body it sent, as the harness
+    # quotes a probe by its kind (the verdict's cause is in the messages already).
+    quoted = mask(excerpt(request.body, BODY_EXCERPT), secrets)
+    shown: list[Broken] = []
+    found: list[Violation] = []
     if reading.state is not CredentialState.SATISFIED:
-        found.append(Broken(REQUEST_CHECK, f"credentials the contract refuses: {reading.message}"))
+        summary = f"credentials the contract refuses: {reading.message.rstrip('.')}"
+        shown.append(Broken(REQUEST_CHECK, summary))
+        what = "no" if reading.state is CredentialState.MISSING else "a malformed"
+        found.append(Violation(summary, f"a request with {what} credential", SECURITY_SAYS))
     if Answer.SUCCESS not in verdict.answers:
         problems = tuple(p.as_dict() for p in verdict.problems)
-        found.append(
-            Broken(REQUEST_CHECK, f"a body the contract refuses: {verdict.cause}", problems)
-        )
-    sent = Sent(verdict, _role(reading, tokens), secrets, verdict.cause)
-    return RequestJudgement(sent, tuple(found))
+        summary = f"a body the contract refuses: {verdict.cause}"
+        shown.append(Broken(REQUEST_CHECK, summary, problems))
+        detail = f": {mask(verdict.problems[0].message, secrets)}" if verdict.problems else ""
+        documented = f"a body valid against the request schema, as {contract.request_media_type}"
+        found.append(Violation(summary, f"body {quoted}{detail}", documented))
+    sent = Sent(verdict, _role(reading, tokens), secrets, quoted)
+    return RequestJudgement(sent, tuple(shown), tuple(found))
 
 
 def _role(reading: SecurityReading, tokens: TokenPolicy | None) -> Credential | None:
@@ -113,11 +130,19 @@ def _role(reading: SecurityReading, tokens: TokenPolicy | None) -> Credential | 
 
 @dataclass(frozen=True)
 class Sample:
-    """An exchange as the run report shows it: a line, a curl command, the status."""
+    """An exchange as the run report shows it: a line, a curl command that sends the
+    request again, the status, the request body sent and an excerpt of the response;
+    every secret already masked."""
 
     text: str
     curl: str
     status: int | None
+    body: bytes = b""
+    excerpt: str = ""
+
+
+# An exchange's Sample, built only when the exchange is the first example of a finding.
+Describe = Callable[[], Sample]
 
 
 @dataclass
@@ -151,7 +176,7 @@ class Session:
         self.rules = Rules(self.contract, Memory())
 
     def judge_response(
-        self, sent: Sent, received: Received, example: Sample, masked: Iterable[str] = ()
+        self, sent: Sent, received: Received, example: Describe, masked: Iterable[str] = ()
     ) -> tuple[Broken, ...]:
         """Run every check on one exchange; remember what it found. Never raises."""
         self.requests += 1
@@ -175,26 +200,14 @@ class Session:
             ]
         return tuple(found)
 
-    def count_request(self, violations: Iterable[Broken], example: Sample) -> None:
+    def count_request(self, judged: RequestJudgement, example: Describe) -> None:
         """Remember the client's own violations (check ``request``)."""
-        items = list(violations)
-        tally = self.failed if items else self.passed
+        tally = self.failed if judged.found else self.passed
         tally[REQUEST_CHECK] = tally.get(REQUEST_CHECK, 0) + 1
-        for item in items:
-            key = (REQUEST_CHECK, item.message)
-            if key in self.findings:
-                self.findings[key].occurrences += 1
-            else:
-                detail = item.problems[0].get("message", "") if item.problems else ""
-                self.findings[key] = Seen(
-                    REQUEST_CHECK,
-                    item.message,
-                    f"{item.message} ({detail})" if detail else item.message,
-                    "a request the contract accepts (its request schema and security)",
-                    example,
-                )
+        for item in judged.found:
+            self._remember(REQUEST_CHECK, item, example, [])
 
-    def no_answer(self, reason: str, example: Sample) -> Broken:
+    def no_answer(self, reason: str, example: Describe) -> Broken:
         """An upstream that gave no HTTP answer: reported as the harness does, under
         ``status_conformance``."""
         self.requests += 1
@@ -205,7 +218,7 @@ class Session:
         return Broken("status_conformance", f"{summary}: {reason}")
 
     def _remember(
-        self, check: str, item: Violation | Note, example: Sample, hidden: list[str]
+        self, check: str, item: Violation | Note, example: Describe, hidden: list[str]
     ) -> None:
         store = self.findings if isinstance(item, Violation) else self.notes
         key = (check, item.summary)
@@ -218,11 +231,11 @@ class Session:
                 mask(item.summary, hidden),
                 mask(item.received, hidden),
                 mask(item.documented, hidden),
-                example,
+                example(),
             )
         else:
             store[key] = Seen(
-                check, mask(item.summary, hidden), mask(item.detail, hidden), "", example,
+                check, mask(item.summary, hidden), mask(item.detail, hidden), "", example(),
                 lenient=item.lenient,
             )  # fmt: skip
 

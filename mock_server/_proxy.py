@@ -17,14 +17,22 @@ import json
 import logging
 import shlex
 import time
+from dataclasses import replace
+from email.utils import formatdate
 from typing import Any
 
 import httptools
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apikeys_contract import Contract, load_contract
-from apikeys_contract.checks import Received
+from apikeys_contract import (
+    Contract,
+    curl_header,
+    curl_line,
+    load_contract,
+    quoted_with_variable,
+)
+from apikeys_contract.checks import Received, response_excerpt
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
@@ -32,15 +40,16 @@ from ._inspector import journal_routes
 from ._journal import (
     BODY_LIMIT,
     REDACTED,
+    REDACTED_BYTES,
     Journal,
     Record,
     Redactor,
     scrub,
     scrub_pairs,
-    text_pairs,
 )
 from ._journal import Violation as Broken
 from ._live_checks import (
+    Describe,
     LiveRequest,
     RequestJudgement,
     Sample,
@@ -64,6 +73,8 @@ VIOLATIONS_HEADER = "x-contract-violations"
 # gateway statuses, are statuses the contract does not document, so the proxy would break
 # the very contract it checks.
 PROXY_FAILURE = 500
+# What a reproducer reads the credential it presents from.
+CREDENTIAL_VARIABLE = "APIKEYS_PROXY_CREDENTIAL"
 access_log = logging.getLogger("mock_server.access")
 
 
@@ -165,11 +176,27 @@ class Exchange:
         query: bytes = self.scope.get("query_string", b"")
         return (raw + (b"?" + query if query else b"")).decode("latin-1")
 
-    def describe(self, label: str, status: int | None, request_id: str | None) -> Sample:
-        """A secret-free example of the exchange, for the run report."""
-        rid = f" ({self.app.contract.request_id_header} {request_id})" if request_id else ""
-        text = f"{self.request.method} {self.request.path} with {label}{rid}"
-        return Sample(text, self.reproducer(), status)
+    def describer(
+        self, label: str, received: Received | None, generated: tuple[str, ...] = ()
+    ) -> Describe:
+        """The exchange as the run report shows it (built only if it is shown), every
+        credential presented and secret generated masked."""
+
+        def describe() -> Sample:
+            hidden = (*self.secrets, *generated)
+            body = scrub(self.request.body, hidden)
+            request_id = received.header(self.app.request_id) if received else None
+            header = self.app.contract.request_id_header
+            rid = f" ({header} {request_id})" if request_id else ""
+            text = f"{self.request.method} {self.request.path} with {label}{rid}"
+            if received is None:
+                return Sample(text, self.reproducer(body), None, body)
+            redacted = self.app.redactor.response_body(received.status, received.body)
+            shown = replace(received, body=scrub(redacted, hidden))
+            excerpt = mask(response_excerpt(shown), hidden)
+            return Sample(text, self.reproducer(body), received.status, body, excerpt)
+
+        return describe
 
     async def run(self, body: bytes, send: Send) -> None:
         app = self.app
@@ -198,8 +225,8 @@ class Exchange:
     ) -> None:
         found: tuple[Broken, ...] = asked
         if judged is not None:
-            example = self.describe(judged.sent.label, None, None)
-            self.app.session.count_request(asked, example)
+            example = self.describer(judged.sent.verdict.cause, None)
+            self.app.session.count_request(judged, example)
             found = (*asked, self.app.session.no_answer(failure.reason, example))
         error = proxy_error(
             failure.code,
@@ -216,10 +243,10 @@ class Exchange:
         found: tuple[Broken, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
-            example = self.describe(judged.sent.label, reply.status, request_id)
             generated = secret_values(app.contract, reply.status, reply.body)
+            example = self.describer(judged.sent.verdict.cause, received, generated)
             on_response = app.session.judge_response(judged.sent, received, example, generated)
-            app.session.count_request(judged.violations, example)
+            app.session.count_request(judged, example)
             found = (*judged.violations, *on_response)
             if app.proxy.strict and on_response:
                 error = proxy_error(
@@ -232,13 +259,11 @@ class Exchange:
                 )
                 await self.answer(send, error, found, request_id=request_id, generated=generated)
                 return
-        headers = list(reply.headers)
+        headers = framed(reply, self.request.method)
         shown = violations_header(found)
         if shown is not None:
             headers = expose(headers, VIOLATIONS_HEADER)
             headers.append((VIOLATIONS_HEADER, shown))
-        if reply.complete:
-            headers.append(("content-length", str(len(reply.body))))
         await send(
             {
                 "type": "http.response.start",
@@ -267,7 +292,10 @@ class Exchange:
         request_id: str | None = None,
         generated: tuple[str, ...] = (),
     ) -> None:
-        """The proxy's own answer: a contract-shaped error, through the one renderer."""
+        """The proxy's own answer: a contract-shaped error, through the one renderer. It
+        carries a Date (RFC 9110 section 6.6.1: the proxy is its origin), uvicorn's being
+        off in proxy mode."""
+        error.headers.setdefault("date", formatdate(usegmt=True))
         shown = violations_header(found)
         if shown is not None:
             error.headers[VIOLATIONS_HEADER] = shown
@@ -339,26 +367,39 @@ class Exchange:
                 line["violations"] = [{"check": v.check, "message": v.message} for v in shown]
             access_log.info(json.dumps(line))
 
-    def reproducer(self) -> str:
-        """A curl line for this request; credentials as ``$APIKEYS_PROXY_CREDENTIAL``."""
+    def reproducer(self, body: bytes) -> str:
+        """A POSIX shell line that sends this request's ``body`` (any bytes) to the
+        upstream again, with its Content-Type; a credential as
+        ``$APIKEYS_PROXY_CREDENTIAL``."""
         app = self.app
         query = app.redactor.query_string(self.request.query).decode("latin-1")
         url = app.upstream.base_url + self.request.path + (f"?{query}" if query else "")
-        parts = ["curl", "-sS", "-i", "-X", self.request.method, shlex.quote(url)]
-        shown = text_pairs(app.redactor.header_pairs(self.request.headers))
+        options: list[str] = []
+        shown = app.redactor.header_pairs(self.request.headers)
         for (name, value), (_, raw) in zip(shown, self.request.headers, strict=True):
-            if value == REDACTED:
-                scheme = raw.decode("latin-1").strip().partition(" ")
-                prefix = f"{scheme[0]} " if scheme[1] and name == "authorization" else ""
-                parts += ["-H", f'"{name}: {prefix}$APIKEYS_PROXY_CREDENTIAL"']
-            elif name == "content-type":
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
-        body = self.request.body
-        if body and len(body) <= 400 and all(32 <= b < 127 for b in body):
-            parts += ["--data-binary", shlex.quote(body.decode("ascii"))]
-        elif body:
-            parts += ["--data-binary", f"@body-of-{len(body)}-bytes"]
-        return " ".join(parts)
+            if value == REDACTED_BYTES:
+                scheme, space, _ = raw.decode("latin-1").strip().partition(" ")
+                prefix = f"{scheme} " if space and name == b"authorization" else ""
+                line = f"{name.decode('latin-1')}: {prefix}{REDACTED}"
+                options += ["-H", quoted_with_variable(line, REDACTED, CREDENTIAL_VARIABLE)]
+            elif name == b"content-type":
+                options += ["-H", curl_header(name + b": " + value)]
+        typed = any(name == b"content-type" for name, _ in self.request.headers)
+        return curl_line(self.request.method, shlex.quote(url), options, body, content_type=typed)
+
+
+def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:
+    """The upstream's headers, its Content-Length kept where it frames what the client
+    gets: the whole body, or none (HEAD). A body streamed on (over the judged size) goes
+    chunked, so that an upstream that stops early cannot leave a promised length unmet;
+    without a Content-Length, uvicorn chunks a body as the upstream did."""
+    whole = str(len(reply.body))
+    return [
+        (key, value)
+        for key, value in reply.headers
+        if key != "content-length"
+        or (reply.complete and (method == "HEAD" or value.strip() == whole))
+    ]
 
 
 def expose(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from apikeys_contract import request_body_text
 from apikeys_contract.checks import CHECKS
 
 from ._journal_view import REQUEST_CHECK
@@ -52,7 +53,8 @@ def build_report(session: Session, target: str, *, strict: bool) -> Report:
     ]
 
     def example(sample: Sample) -> Example:
-        return Example(sample.text, sample.curl, sample.status, "")
+        body, encoding = request_body_text(sample.body)
+        return Example(sample.text, sample.curl, sample.status, sample.excerpt, body, encoding)
 
     findings = [
         Finding(s.check, s.summary, s.received, s.documented, example(s.example), s.occurrences)

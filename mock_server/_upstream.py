@@ -149,8 +149,9 @@ def forwarded_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[str, s
 
 
 def returned_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The upstream's headers as the client gets them (lower-case names; hop-by-hop fields
-    and Content-Length dropped: the proxy frames the body itself)."""
+    """The upstream's headers as the client gets them: lower-case names, in their order,
+    repeated fields kept, hop-by-hop fields (and those the Connection header names)
+    dropped."""
     named = {
         token.strip().lower()
         for name, value in headers
@@ -158,9 +159,7 @@ def returned_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         for token in value.split(",")
     }
     return [
-        (name, value)
-        for name, value in headers
-        if name not in HOP_BY_HOP and name != "content-length" and name not in named
+        (name, value) for name, value in headers if name not in HOP_BY_HOP and name not in named
     ]
 
 

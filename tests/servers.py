@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from starlette.types import ASGIApp
 
@@ -120,3 +121,64 @@ def raw_exchange(url: str, raw: bytes) -> bytes:
         while chunk := sock.recv(65536):
             reply += chunk
     return reply
+
+
+@contextlib.contextmanager
+def canned_upstream(answer: bytes) -> Iterator[str]:
+    """An upstream that reads one request per connection, sends ``answer`` and closes the
+    connection without saying so beforehand."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+
+    def serve_forever() -> None:
+        while True:
+            try:
+                connection, _ = sock.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    threading.Thread(target=serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+def response_head(url: str, raw: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """Send ``raw`` to the server at ``url``; its status line and header fields as they
+    came on the wire (in order, repeats kept), read up to the blank line."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    status, *lines = data.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    fields = [line.partition(":") for line in lines]
+    return status, [(name, value.strip()) for name, _, value in fields]
+
+
+class Recorder:
+    """An app that keeps each request's body and headers and answers 204 (a status the
+    contract does not document: through the proxy, every exchange is a finding)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bytes, dict[str, str]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.seen.append((body, {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})

@@ -43,7 +43,7 @@ from conformance.strategies import (
     valid_body_probes,
 )
 
-from .servers import serve
+from .servers import Recorder, serve
 
 CONTRACT = load_contract()
 SHAPE = RequestShape(CONTRACT)
@@ -225,6 +225,16 @@ def test_a_conforming_exchange_passes_every_check() -> None:
         assert run_check(name, rules(), sent("ci key"), reply(201, created)) in ((), None)
 
 
+@pytest.mark.parametrize(("label", "said"), [("probe", " (probe)"), ("valid body", ""), ("", "")])
+def test_a_refused_valid_body_names_the_probe_only_when_that_says_more(
+    label: str, said: str
+) -> None:
+    verdict = judge_body(CONTRACT, b'{"name": "a"}', JSON)
+    found = run_check("acceptance", rules(), Sent(verdict, label=label), reply(400, {}))
+    assert isinstance(found, tuple)
+    assert [v.received for v in found] == [f"400 for a valid body{said}"]
+
+
 @pytest.mark.parametrize(
     ("check", "request_", "received", "summary"),
     [
@@ -351,23 +361,6 @@ def test_freshness_is_declared_by_the_contract() -> None:
 
 
 # -- curl lines ----------------------------------------------------------------------
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[tuple[bytes, dict[str, str]]] = []
-
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.seen.append((body, headers))
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
 
 
 @pytest.mark.parametrize(

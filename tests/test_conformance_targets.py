@@ -125,6 +125,8 @@ def test_the_fuzzer_finds_and_shrinks_what_no_boundary_probe_tries() -> None:
     [finding] = report.findings_for("status_conformance")
     assert finding.summary == "server error 500"
     assert """--data-binary '{"name": "~"}'""" in finding.example.curl
+    assert finding.example.request_body == '{"name": "~"}'
+    assert finding.example.request_body_encoding == "utf-8"
 
 
 def test_one_defect_is_one_finding_that_names_its_cause() -> None:

@@ -8,10 +8,11 @@ run over real HTTP.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
-import threading
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +32,7 @@ from mock_server._proxy import ProxyApp
 from mock_server._proxy_settings import ProxySettings
 from mock_server._run_report import build_report
 
-from .servers import serve
+from .servers import Recorder, canned_upstream, serve
 from .targets import (
     BROKEN,
     FORBIDDEN_TOKEN,
@@ -220,31 +221,6 @@ def silent_upstream() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@contextlib.contextmanager
-def canned_upstream(answer: bytes) -> Iterator[str]:
-    """An upstream that reads one request per connection, sends ``answer`` and closes the
-    connection without saying so beforehand."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-
-    def serve_forever() -> None:
-        while True:
-            try:
-                connection, _ = sock.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                connection.sendall(answer)
-
-    threading.Thread(target=serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
-
-
 def garbage_upstream() -> contextlib.AbstractContextManager[str]:
     """An upstream that answers every connection with bytes that are not HTTP."""
     return canned_upstream(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
@@ -301,6 +277,9 @@ def stream_app() -> Starlette:
 
         return StreamingResponse(parts(), media_type="text/plain")
 
+    async def sized(request: Request) -> Response:
+        return Response(b"s" * 5_000, media_type="text/plain")
+
     async def echo(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
 
@@ -308,6 +287,7 @@ def stream_app() -> Starlette:
         routes=[
             Route("/big", big),
             Route("/chunks", chunks),
+            Route("/sized", sized, methods=["GET", "HEAD"]),
             Route("/echo", echo, methods=["POST"]),
         ]
     )
@@ -331,6 +311,14 @@ def test_large_and_streamed_bodies_pass_through(streaming_proxy: str) -> None:
     assert big.json() == {"data": "x" * 50_000}
     assert chunked.text == "".join(f"{n}," * 100 for n in range(50))
     assert echoed.content == b"z" * 9_000
+
+
+def test_a_head_answer_keeps_the_upstreams_content_length(streaming_proxy: str) -> None:
+    with httpx.Client(base_url=streaming_proxy, timeout=10) as client:
+        head = client.head("/sized")
+        whole = client.get("/sized")
+    assert head.status_code == 200
+    assert head.headers.get_list("content-length") == [str(len(whole.content))]
 
 
 def test_a_request_body_over_the_limit_is_the_mocks_400(streaming_proxy: str) -> None:
@@ -383,3 +371,75 @@ def test_a_kept_connection_the_upstream_closed_is_retried_on_a_new_one() -> None
             answers = [client.get("/status") for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
     assert {a.text for a in answers} == {"ok"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "' + "\U0001f600" * 60 + '"}',  # 252 UTF-8 bytes
+        b'{"name": "\xff\xfe"}',  # not UTF-8
+        b'{"name": "it\'s \x00 and\na %s \\\\ $HOME `x`"}',
+        '{"name": "' + "\U0001f511" * 200 + '"}',  # over the inline limit
+    ],
+    ids=["emoji", "invalid-utf-8", "quote-nul-newline", "long"],
+)
+def test_the_report_reproduces_any_request_body(body: str | bytes) -> None:
+    sent = body.encode() if isinstance(body, str) else body
+    upstream = Recorder()
+    with serve(upstream) as url:
+        app = ProxyApp(Settings(), ProxySettings(upstream=url), contract=CONTRACT)
+        with TestClient(app) as client:
+            headers = {**BEARER, "Content-Type": "application/json"}
+            assert client.post("/api-keys", content=sent, headers=headers).status_code == 204
+        from conformance.reports import json_report
+
+        report = json.loads(json_report(build_report(app.session, url, strict=False)))
+        [example] = [f["example"] for f in report["findings"] if f["check"] == "status_conformance"]
+        assert VALID_TOKEN not in json.dumps(report)
+        subprocess.run(
+            ["bash", "-c", example["curl"] + " >/dev/null"],
+            check=True,
+            timeout=30,
+            env={"APIKEYS_PROXY_CREDENTIAL": VALID_TOKEN, "PATH": "/usr/bin:/bin"},
+        )
+    (by_proxy, proxied), (by_curl, replayed) = upstream.seen
+    assert by_proxy == by_curl == sent
+    for name in ("authorization", "content-type"):
+        assert replayed[name] == proxied[name]
+    if example["request_body_encoding"] == "utf-8":
+        assert example["request_body"].encode() == sent
+    else:
+        assert example["request_body_encoding"] == "base64"
+        assert base64.b64decode(example["request_body"]) == sent
+    assert example["status"] == 204
+    assert example["response_excerpt"].startswith("HTTP 204 ")
+
+
+def test_the_messages_quote_the_request_without_saying_a_thing_twice() -> None:
+    defects = Defects(rejects_extra_properties=True, whitespace_names_accepted=True)
+    with proxy_app(defects, tokens=TOKENS) as app, TestClient(app) as client:
+        extra = client.post("/api-keys", json={"name": "x", "description": "d"}, headers=BEARER)
+        blank = client.post("/api-keys", json={"name": "   "}, headers=BEARER)
+        empty = client.post("/api-keys", json={"name": "x"}, headers={"Authorization": "Bearer"})
+    shown = {
+        item["check"]: item["message"]
+        for response in (extra, blank, empty)
+        for item in json.loads(response.headers["x-contract-violations"])
+    }
+    assert shown["acceptance"] == (
+        "valid body answered 400: received 400 for a valid body "
+        """('{"name":"x","description":"d"}')"""
+    )
+    assert shown["rejection"] == (
+        """/name failing its pattern answered 201: received 201 for '{"name":"   "}'"""
+    )
+    report = build_report(app.session, "u", strict=False)
+    for finding in report.findings:
+        assert finding.summary not in finding.received, finding.message
+        assert finding.received not in finding.summary, finding.message
+    refused = {f.summary: f for f in report.findings if f.check == "request"}
+    blank_body = refused["a body the contract refuses: /name failing its pattern"]
+    assert blank_body.received == """body '{"name":"   "}': "   " does not match "\\S+\""""
+    assert refused["credentials the contract refuses: The bearer token is empty"].received == (
+        "a request with a malformed credential"
+    )

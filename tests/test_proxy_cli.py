@@ -12,7 +12,7 @@ import pytest
 
 from mock_server._cli import build_parser, main
 
-from .servers import mock_process, serve
+from .servers import canned_upstream, mock_process, response_head, serve
 from .targets import VALID_TOKEN, Defects, create_target
 
 
@@ -100,3 +100,75 @@ def test_the_journal_and_proxy_twins_are_read_like_every_other(
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
     assert "APIKEYS_MOCK_JOURNAL_SIZE: 0 is not positive" in capsys.readouterr().err
+
+
+# What an upstream sends, field by field: names in mixed case, a repeated Set-Cookie, its
+# own Date and Server. A 201 without clientId or clientSecret: the proxy flags it.
+UPSTREAM_BODY = b'{"name":"ci"}'
+UPSTREAM_FIELDS = [
+    ("Date", "Thu, 03 Dec 2026 10:00:00 GMT"),
+    ("Server", "canned/1.0"),
+    ("Content-Type", "application/json"),
+    ("X-Request-Id", "5b0e6f3c-2d6a-4c8e-9a51-0c1d2e3f4a5b"),
+    ("Set-Cookie", "a=1; Path=/"),
+    ("Cache-Control", "no-store"),
+    ("Set-Cookie", "b=2; Path=/"),
+    ("Content-Length", str(len(UPSTREAM_BODY))),
+]
+
+
+def canned_answer(status: str, fields: list[tuple[str, str]], body: bytes) -> bytes:
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields)
+    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode("latin-1") + body
+
+
+def lower(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name.lower(), value) for name, value in fields]
+
+
+def test_the_upstream_answer_passes_through_with_nothing_added_but_the_violations() -> None:
+    answer = canned_answer("201 Created", UPSTREAM_FIELDS, UPSTREAM_BODY)
+    post = (
+        b"POST /api-keys HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer "
+        + VALID_TOKEN.encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
+        + b'{"name":"ci"}'
+    )
+    with canned_upstream(answer) as upstream, mock_process("--proxy", upstream) as proxy:
+        status, judged = response_head(proxy.url, post)
+        off_status, off = response_head(proxy.url, b"GET /elsewhere HTTP/1.1\r\nHost: p\r\n\r\n")
+    assert status == off_status == "HTTP/1.1 201 Created"
+    # Off the contract's operation nothing is judged: the upstream's fields, exactly.
+    assert off == lower(UPSTREAM_FIELDS)
+    # On it, the same fields, then X-Contract-Violations and nothing else.
+    assert judged[:-1] == lower(UPSTREAM_FIELDS)
+    name, value = judged[-1]
+    assert name == "x-contract-violations"
+    assert {item["check"] for item in json.loads(value)} == {"success_shape"}
+
+
+def test_a_chunked_upstream_answer_stays_chunked_without_a_length_added() -> None:
+    fields = [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")]
+    answer = canned_answer("200 OK", fields, b"2\r\nok\r\n0\r\n\r\n")
+    with canned_upstream(answer) as upstream, mock_process("--proxy", upstream) as proxy:
+        status, head = response_head(proxy.url, b"GET /x HTTP/1.1\r\nHost: p\r\n\r\n")
+        body = httpx.get(proxy.url + "/x", timeout=10).text
+    assert status == "HTTP/1.1 200 OK"
+    assert head == lower(fields)
+    assert body == "ok"
+
+
+def test_the_proxys_own_answer_has_one_date_and_the_mock_keeps_uvicorns_fields() -> None:
+    with serve(create_target()) as gone:
+        pass  # the port is closed again: the proxy answers in the upstream's place
+    request = b"GET /x HTTP/1.1\r\nHost: p\r\n\r\n"
+    with mock_process("--proxy", gone) as proxy:
+        status, own = response_head(proxy.url, request)
+    with mock_process() as mock:
+        _, mocked = response_head(mock.url, request)
+    names = [name for name, _ in own]
+    assert status == "HTTP/1.1 500 Internal Server Error"
+    assert names.count("date") == 1
+    assert "server" not in names
+    assert ("server", "uvicorn") in mocked
+    assert [name for name, _ in mocked].count("date") == 1
