@@ -259,7 +259,7 @@ class Exchange:
                 )
                 await self.answer(send, error, found, request_id=request_id, generated=generated)
                 return
-        headers = framed(reply, self.request.method)
+        headers = dated(framed(reply, self.request.method))
         shown = violations_header(found)
         if shown is not None:
             headers = expose(headers, VIOLATIONS_HEADER)
@@ -400,6 +400,14 @@ def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:
         if key != "content-length"
         or (reply.complete and (method == "HEAD" or value.strip() == whole))
     ]
+
+
+def dated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The upstream's Date, or the time the answer passed when it sent none: RFC 9110
+    section 6.6.1 has a forwarding recipient with a clock add one. Nothing else is added."""
+    if not any(key == "date" for key, _ in headers):
+        headers.append(("date", formatdate(usegmt=True)))
+    return headers
 
 
 def expose(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
