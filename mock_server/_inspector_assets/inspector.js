@@ -42,13 +42,16 @@ function visible(entry) {
 
 function applyFilter() {
   let shown = 0;
+  let own = 0;
   for (const row of document.querySelectorAll("#exchanges tbody tr")) {
     const entry = entries.get(Number(row.dataset.id));
     const show = entry !== undefined && visible(entry);
     row.classList.toggle("hidden", !show);
     if (show) shown += 1;
+    if (entry?.own_page) own += 1;
   }
-  $("#count").textContent = `${shown} of ${entries.size} exchanges`;
+  const hiddenOwn = $("#show-own").checked || own === 0 ? "" : ` · ${own} of the mock's own pages hidden`;
+  $("#count").textContent = `${shown} of ${entries.size} shown${hiddenOwn}`;
   $("#empty").hidden = entries.size > 0;
   $("#all-hidden").hidden = entries.size === 0 || shown > 0;
 }
