@@ -143,8 +143,8 @@ def _applied_rule(
 def _preferable(contract: Contract) -> str:
     listed = ", ".join(map(str, contract.statuses))
     return (
-        f"Prefer: code= a status {contract.method} {contract.path} documents ({listed}), "
-        "example= one of their named examples"
+        f"Prefer may ask for a response {contract.method} {contract.path} documents "
+        f"({listed}) or one of their named examples"
     )
 
 
