@@ -173,6 +173,43 @@ def test_the_journal_names_the_rule_that_refused(
     assert entry["forced"] is None
 
 
+@pytest.mark.parametrize(
+    ("last", "code"),
+    [(None, "body_timeout"), ({"type": "http.disconnect"}, "malformed_json")],
+    ids=["too-slow", "cut-short"],
+)
+def test_a_body_that_never_arrives_whole_is_a_transfer_refusal(
+    last: dict[str, str] | None, code: str
+) -> None:
+    app = create_app(Settings(body_timeout_s=0.2), request_log=None)
+    sent: list[dict[str, object]] = []
+    messages = [{"type": "http.request", "body": b'{"name": "sl', "more_body": True}, last]
+
+    async def receive() -> dict[str, object]:
+        message = messages.pop(0) if messages else None
+        if message is None:
+            await asyncio.sleep(60)  # the rest never comes
+        return message or {}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def call() -> None:
+        headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+        scope = {"type": "http", "method": "POST", "path": "/api-keys", "headers": headers,
+                 "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
+        await asyncio.wait_for(app(scope, receive, send), 10)
+
+    asyncio.run(call())
+    said = json.loads(sent[-1]["body"])  # type: ignore[arg-type]
+    assert said["code"] == code
+    with TestClient(app) as client:
+        [entry] = journal(client)
+    assert entry["rule"]["kind"] == "transfer"
+    assert entry["rule"]["summary"] == said["message"]
+    assert entry["request"]["raw"] is None  # never read whole: nothing stored
+
+
 def test_a_body_is_stored_as_it_was_sent(client: httpx.Client) -> None:
     sent = [DUPLICATE, b'{"name":"\xffa"}', b'{ "name" : "spaced" }', b"\xef\xbb\xbf{}"]
     for body in sent:
