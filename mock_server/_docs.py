@@ -3,7 +3,8 @@
 ``GET /openapi.json`` and ``GET /openapi.yaml`` return the contract as loaded, with
 ``servers`` pointing at the running mock, so a client generator can read it from there.
 ``GET /docs`` is Swagger UI, whose assets ship in the ``swagger-ui-bundle-v2`` package: it
-works with no network. None of these paths ever shadows one of the contract's own.
+works with no network (``/docs/`` redirects there). None of these paths ever shadows one of
+the contract's own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, compile_path
 from swagger_ui_bundle import swagger_ui_path
 
@@ -56,6 +57,11 @@ PAGE = """<!doctype html>
 """
 
 
+def docs_path(path: str) -> bool:
+    """True for the paths these routes serve (the contract and its docs)."""
+    return path in (SPEC_JSON, SPEC_YAML, DOCS) or path.startswith(DOCS + "/")
+
+
 def served_document(document: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     """The contract as loaded, its ``servers`` replaced by the mock answering at base_url."""
     return {**document, "servers": [{"url": base_url, "description": "This mock server"}]}
@@ -83,6 +89,11 @@ def docs_routes(contract: Contract) -> list[Route]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
+    async def to_docs(request: Request) -> Response:
+        # Relative, so that it holds under any mount point: /docs/ -> /docs. The page's
+        # own links are relative to /docs, so it is not served here as well.
+        return RedirectResponse("../docs", status_code=308)
+
     def asset(name: str) -> Route:
         async def serve(request: Request) -> Response:
             return FileResponse(str(swagger_ui_path / name))
@@ -93,6 +104,7 @@ def docs_routes(contract: Contract) -> list[Route]:
         Route(SPEC_JSON, spec_json, methods=["GET"]),
         Route(SPEC_YAML, spec_yaml, methods=["GET"]),
         Route(DOCS, docs, methods=["GET"]),
+        Route(DOCS + "/", to_docs, methods=["GET"]),
         *(asset(name) for name in ASSETS),
     ]
     contract_path = compile_path(contract.path)[0]

@@ -8,6 +8,7 @@ an ApiError (raised, or returned by ``schema_refusal``) rendered in one place, `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -67,7 +68,11 @@ class Endpoint:
         try:
             if headers is None:
                 headers = RequestHeaders.from_scope(scope)
-            forced = forced_response(self.contract, headers.prefer)
+            try:
+                forced = forced_response(self.contract, headers.prefer)
+            except ApiError:
+                await self.keep_body(scope, headers, receive)
+                raise
             if forced is not None:
                 body = await self.forced(scope, headers, receive, forced)
                 extra = {**self.status_headers[forced.status], **preference_applied(forced)}
@@ -99,6 +104,11 @@ class Endpoint:
     async def document(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> Any:
         """The request's JSON document, not yet validated; ApiError(400) if there is none."""
         check_media_type(headers.content_type, self.contract.request_media_type)
+        return parse_json(await self.body(scope, headers, receive))
+
+    async def body(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> bytes:
+        """The request's body, whole, left in the scope for the journal; ApiError(400) when
+        it is too large or too slow to arrive."""
         limit = self.settings.max_body_bytes
         check_declared_length(headers.content_length, limit)
         deadlines = self.deadlines
@@ -112,15 +122,24 @@ class Endpoint:
         finally:
             deadlines.disarm(task)
         scope[REQUEST_BODY] = raw  # for the journal
-        return parse_json(raw)
+        return raw
+
+    async def keep_body(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> None:
+        """Read the body of a request answered without it (a Prefer header decided), so that
+        the journal shows what was sent; the answer does not depend on it."""
+        with contextlib.suppress(ApiError):
+            await self.body(scope, headers, receive)
 
     async def forced(
         self, scope: Scope, headers: RequestHeaders, receive: Receive, forced: Forced
     ) -> Any:
         if forced.status != self.plan.status:
+            await self.keep_body(scope, headers, receive)
             raise forced_error(self.contract, forced)
         try:
-            document = await self.document(scope, headers, receive)
+            raw = await self.body(scope, headers, receive)  # first: the journal shows it
+            check_media_type(headers.content_type, self.contract.request_media_type)
+            document = parse_json(raw)
         except ApiError:
             document = None  # a forced success still answers; it echoes only a valid request
         else:

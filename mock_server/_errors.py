@@ -3,6 +3,7 @@ becomes an ``Answer`` (status, header pairs, JSON body) in ``error_answer``."""
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +16,21 @@ from starlette.types import Receive, Scope, Send
 JSON = "application/json"
 
 
+class Rule(enum.StrEnum):
+    """The rule of the contract a refusal of the operation applies (the journal names it)."""
+
+    PREFER = "prefer"  # a Prefer header asked for what the contract does not document
+    FORCED = "forced"  # a Prefer header asked for this documented error
+    CREDENTIALS = "credentials"
+    MEDIA_TYPE = "media type"
+    TRANSFER = "transfer"  # the body: too large, too slow, or cut short
+    JSON = "json"
+    SCHEMA = "schema"
+
+
 class ApiError(Exception):
-    """An error response: status, error ``code``, ``message`` and any extra body fields."""
+    """An error response: status, error ``code``, ``message`` and any extra body fields;
+    ``rule``: the rule of the contract it applies, when it refuses the operation."""
 
     def __init__(
         self,
@@ -26,6 +40,7 @@ class ApiError(Exception):
         *,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        rule: Rule | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,18 +48,22 @@ class ApiError(Exception):
         self.message = message
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+        self.rule = rule
 
     def body(self) -> dict[str, Any]:
         head = {"code": self.code} if self.code is not None else {}
         return {**head, "message": self.message, **self.extra}
 
     @classmethod
-    def from_body(cls, status: int, body: Any, *, fallback: str) -> ApiError:
+    def from_body(
+        cls, status: int, body: Any, *, fallback: str, rule: Rule | None = None
+    ) -> ApiError:
         """An error whose body is a documented example (``message`` falls back if absent)."""
         fields = dict(body) if isinstance(body, dict) else {}
         code = fields.pop("code", None)
         message = fields.pop("message", fallback)
-        return cls(status, None if code is None else str(code), str(message), extra=fields)
+        code = None if code is None else str(code)
+        return cls(status, code, str(message), extra=fields, rule=rule)
 
     def __repr__(self) -> str:
         return f"ApiError(status={self.status}, code={self.code!r}, message={self.message!r})"
@@ -64,12 +83,13 @@ class Answer:
     """A whole response, ready for the wire: status, ASGI header pairs and body.
     ``document`` is what ``body`` encodes (None: not known), kept for the journal (which
     must not store the success body's generated secrets, and finds them there without
-    decoding ``body``)."""
+    decoding ``body``); so is ``rule``, the ``Rule`` a refusal applies (its value)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
     document: Any = None
+    rule: str | None = None
 
 
 def json_answer(
@@ -94,7 +114,10 @@ def error_answer(error: ApiError, media_type: str = JSON) -> Answer:
 
     The request-id header is added to every response by the request-context layer.
     """
-    return json_answer(error.status, error.body(), media_type=media_type, headers=error.headers)
+    answer = json_answer(error.status, error.body(), media_type=media_type, headers=error.headers)
+    if error.rule is not None:
+        answer.rule = error.rule.value
+    return answer
 
 
 async def send_answer(send: Send, answer: Answer) -> None:

@@ -50,16 +50,17 @@ RawPairs = list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]
 
 @dataclass(slots=True)
 class Record:
-    """One exchange as stored: already redacted, header pairs as ASGI bytes (decoded only
-    when read). ``response_body`` is None when the upstream never answered (proxy mode);
-    ``duration`` is in seconds."""
+    """One exchange as stored: already redacted, header pairs and bodies as bytes, as sent
+    (decoded only when read). ``request_body`` is None when the mock answered without
+    reading it, ``response_body`` when the upstream never answered (proxy mode);
+    ``duration`` is in seconds; ``rule``: the ``Rule`` the mock's refusal applied."""
 
     time: float
     method: str
     path: str
     query: bytes
     request_headers: RawPairs
-    request_body: bytes
+    request_body: bytes | None
     status: int
     response_headers: RawPairs
     response_body: bytes | None
@@ -68,6 +69,7 @@ class Record:
     violations: tuple[Violation, ...] = ()
     request_truncated: bool = False
     response_truncated: bool = False
+    rule: str | None = None
     id: int = 0
 
 
@@ -203,6 +205,7 @@ class Journal:
                     broken,
                     record.request_truncated,
                     record.response_truncated,
+                    record.rule,
                 )
             ]
         )
@@ -257,13 +260,3 @@ def _unpack(data: bytes) -> Record:
     record = Record(*fields)
     record.id = id_
     return record
-
-
-def body_text(body: bytes) -> Any:
-    """A stored body for JSON output: the JSON document when it is one, else text."""
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace")

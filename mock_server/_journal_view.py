@@ -7,21 +7,34 @@ by the journal once built.
 
 from __future__ import annotations
 
+import base64
+import codecs
 import datetime
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apikeys_contract import Answer, Contract, judge_body
+import orjson
 
-from ._errors import ApiError
-from ._journal import Record, body_text, text_pairs
+from apikeys_contract import Answer, BodyVerdict, Contract, MediaMatch, judge_body, read_json
+
+from ._docs import docs_path
+from ._errors import ApiError, Rule
+from ._journal import Record, text_pairs
 from ._log import milliseconds
+from ._prefer import PREFERENCE_APPLIED
+from ._recorder import PREFIX
 
 VERDICTS = ("ok", "rejected", "violation")
 # The check name of the proxy's request-side judgement: a client (frontend) bug.
 REQUEST_CHECK = "request"
+_APPLIED = PREFERENCE_APPLIED.lower()
+
+
+def own_page(path: str) -> bool:
+    """True for the mock's own pages: the contract and its docs, and the journal's."""
+    return docs_path(path) or path.startswith(PREFIX)
 
 
 def verdict(record: Record) -> str:
@@ -43,44 +56,149 @@ def _header(pairs: tuple[tuple[str, str], ...], name: str) -> str | None:
     return next((value for key, value in pairs if key == name), None)
 
 
+def body_view(body: bytes | None, truncated: bool) -> dict[str, Any]:
+    """A stored body as JSON. ``raw``: the bytes as sent, as text, or in base64 when they
+    are not UTF-8 (``encoding`` says which); ``body``: the JSON document they hold when
+    they are strict JSON (read by the contract's rule, ``read_json``: a duplicate key is
+    not), else their text. All None when no body was stored."""
+    if body is None:
+        return {"body": None, "raw": None, "encoding": None, "truncated": truncated}
+    text = _text(body, truncated)
+    if text is None:
+        raw = base64.b64encode(body).decode("ascii")
+        return {"body": None, "raw": raw, "encoding": "base64", "truncated": truncated}
+    shown: Any = text or None
+    if text and not truncated:
+        reading = read_json(body)
+        if reading.ok:
+            shown = reading.document
+    return {"body": shown, "raw": text, "encoding": "utf-8", "truncated": truncated}
+
+
+def _text(body: bytes, truncated: bool) -> str | None:
+    """``body`` as UTF-8 text; a cut body may end inside a character, which is left out.
+    None when it is not UTF-8."""
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=not truncated)
+    except UnicodeDecodeError:
+        return None
+
+
+def _document(body: bytes | None) -> Any:
+    """The JSON document ``body`` holds, read leniently (what a response said), else None."""
+    try:
+        return orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None
+
+
 def broken_rule(contract: Contract, record: Record) -> dict[str, Any] | None:
-    """Which rule of the contract a refused request broke, from the contract itself."""
+    """Which rule of the contract a refused request broke: the one the mock's refusal
+    applied (``record.rule``), described from the contract itself; in proxy mode, the one
+    the proxy's judgement of the request names, else the one the contract says refuses
+    what was sent."""
     if verdict(record) != "rejected" or not record.operation:
         return None
-    response = body_text(record.response_body or b"")
+    response = _document(record.response_body)
     said = response.get("message") if isinstance(response, Mapping) else None
+    summary = str(said or f"refused with {record.status}")
+    if record.rule is not None:
+        return _applied_rule(contract, record, Rule(record.rule), summary, response)
     for found in record.violations:
         if found.check == REQUEST_CHECK and found.problems:
-            return _body_rule(contract, found.message, found.problems)
-    if not record.request_truncated and record.status == 400:
-        content_type = _header(text_pairs(record.request_headers), "content-type")
-        judged = judge_body(contract, record.request_body, content_type)
-        if Answer.SUCCESS not in judged.answers:
-            problems = tuple(p.as_dict() for p in judged.problems)
-            return _body_rule(contract, judged.cause, problems)
+            return _body_rule(contract, Rule.SCHEMA, found.message, found.problems)
+    if record.status == 400:
+        judged = _judged(contract, record)
+        if judged is not None:
+            return _judged_rule(contract, judged)
     if record.status == 401 or any(v.check == REQUEST_CHECK for v in record.violations):
-        wanted = " or ".join(r.describe() for r in contract.security.requirements)
-        return {
-            "summary": str(said or "credentials refused"),
-            "problems": [],
-            "contract": f"security: {wanted or 'none'}",
-        }
-    spec = contract.responses.get(record.status)
-    return {
-        "summary": str(said or f"refused with {record.status}"),
-        "problems": [],
-        "contract": f"{record.status}: {spec.description}" if spec else "",
-    }
+        return _security_rule(contract, summary)
+    return _rule(None, summary, _described(contract, record.status))
+
+
+def _applied_rule(
+    contract: Contract, record: Record, rule: Rule, summary: str, response: Any
+) -> dict[str, Any]:
+    match rule:
+        case Rule.FORCED:
+            applied = _header(text_pairs(record.response_headers), _APPLIED)
+            forced = f"forced with Prefer: {applied}" if applied else summary
+            return _rule(rule, f"{forced} (the request was not judged)", _preferable(contract))
+        case Rule.PREFER:
+            return _rule(rule, summary, _preferable(contract))
+        case Rule.CREDENTIALS if record.status == 401:
+            return _security_rule(contract, summary)
+        case Rule.MEDIA_TYPE:
+            return _rule(rule, summary, f"request body: {contract.request_media_type}")
+        case Rule.JSON | Rule.SCHEMA:
+            judged = _judged(contract, record)
+            if judged is not None:
+                return _judged_rule(contract, judged, rule)
+            given = response.get("problems") if isinstance(response, Mapping) else None
+            problems = tuple(p for p in given or () if isinstance(p, dict))
+            return _body_rule(contract, rule, summary, problems)
+    return _rule(rule, summary, _described(contract, record.status))
+
+
+def _preferable(contract: Contract) -> str:
+    listed = ", ".join(map(str, contract.statuses))
+    return (
+        f"Prefer may ask for a response {contract.method} {contract.path} documents "
+        f"({listed}) or one of their named examples"
+    )
+
+
+def _judged(contract: Contract, record: Record) -> BodyVerdict | None:
+    """The contract's verdict on the whole request body, None unless it refuses it."""
+    if record.request_body is None or record.request_truncated:
+        return None
+    content_type = _header(text_pairs(record.request_headers), "content-type")
+    judged = judge_body(contract, record.request_body, content_type)
+    return None if Answer.SUCCESS in judged.answers else judged
+
+
+def _judged_rule(
+    contract: Contract, judged: BodyVerdict, rule: Rule | None = None
+) -> dict[str, Any]:
+    """The rule ``judged`` names; ``rule``: the one the mock applied, when it refused."""
+    if rule is None and judged.media is MediaMatch.OTHER:
+        rule = Rule.MEDIA_TYPE
+    elif rule is None:
+        rule = Rule.JSON if judged.issue is not None else Rule.SCHEMA
+    problems = tuple(p.as_dict() for p in judged.problems)
+    return _body_rule(contract, rule, judged.cause, problems)
+
+
+def _security_rule(contract: Contract, summary: str) -> dict[str, Any]:
+    wanted = " or ".join(r.describe() for r in contract.security.requirements)
+    return _rule(Rule.CREDENTIALS, summary, f"security: {wanted or 'none'}")
+
+
+def _described(contract: Contract, status: int) -> str:
+    spec = contract.responses.get(status)
+    return f"{status}: {spec.description.strip()}" if spec else ""
 
 
 def _body_rule(
-    contract: Contract, cause: str, problems: tuple[dict[str, str], ...]
+    contract: Contract, rule: Rule, cause: str, problems: tuple[dict[str, str], ...]
+) -> dict[str, Any]:
+    return _rule(
+        rule,
+        cause,
+        f"request body: {contract.request_media_type}, schema at "
+        f"#{contract.request_schema_pointer}",
+        problems,
+    )
+
+
+def _rule(
+    rule: Rule | None, summary: str, contract: str, problems: tuple[dict[str, str], ...] = ()
 ) -> dict[str, Any]:
     return {
-        "summary": cause,
+        "kind": None if rule is None else rule.value,
+        "summary": summary,
         "problems": list(problems),
-        "contract": f"request body: {contract.request_media_type}, schema at "
-        f"#{contract.request_schema_pointer}",
+        "contract": contract,
     }
 
 
@@ -98,17 +216,17 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "duration_ms": milliseconds(record.duration),
         "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),
+        "forced": _header(response_headers, _APPLIED),
+        "own_page": not record.operation and own_page(record.path),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],
         "rule": broken_rule(contract, record),
         "request": {
             "headers": [list(pair) for pair in request_headers],
-            "body": body_text(record.request_body),
-            "truncated": record.request_truncated,
+            **body_view(record.request_body, record.request_truncated),
         },
         "response": {
             "headers": [list(pair) for pair in response_headers],
-            "body": None if record.response_body is None else body_text(record.response_body),
-            "truncated": record.response_truncated,
+            **body_view(record.response_body, record.response_truncated),
         },
     }
 

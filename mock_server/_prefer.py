@@ -7,7 +7,7 @@ from typing import Any
 
 from apikeys_contract import Contract
 
-from ._errors import ApiError
+from ._errors import ApiError, Rule
 
 # RFC 7240: the response header that says which preferences shaped the response.
 PREFERENCE_APPLIED = "Preference-Applied"
@@ -32,7 +32,7 @@ def _preferences(header: str) -> dict[str, str]:
 
 
 def _bad_prefer(message: str, **extra: Any) -> ApiError:
-    return ApiError(400, "invalid_prefer", message, extra=extra)
+    return ApiError(400, "invalid_prefer", message, extra=extra, rule=Rule.PREFER)
 
 
 def forced_response(contract: Contract, header: str | None) -> Forced | None:

@@ -53,7 +53,7 @@ class Recording:
 
     def keep(self, scope: Scope, started: float, answer: Answer) -> None:
         """One exchange (``started``: its ``perf_counter()``), answered with ``answer``; the
-        request body is the one left in the scope (``REQUEST_BODY``), if any. When
+        request body is the one left in the scope (``REQUEST_BODY``), if it was read. When
         ``answer.document`` is known, the secrets are left out of it without decoding the
         body."""
         self._noted.add((scope, started, time.perf_counter(), answer))
@@ -75,7 +75,7 @@ class Recording:
                     body = redactor.response_body(status, body)
                 else:
                     body = redactor.response_document(status, document, body)
-                request_body = scope.get(REQUEST_BODY, b"")
+                request_body = scope.get(REQUEST_BODY)  # None: answered without reading it
                 method, path = scope["method"], scope["path"]
                 stored.append(
                     (
@@ -84,15 +84,16 @@ class Recording:
                         path,
                         query_string(scope["query_string"]),
                         header_pairs(scope["headers"]),
-                        request_body[:BODY_LIMIT],
+                        None if request_body is None else request_body[:BODY_LIMIT],
                         status,
                         header_pairs(answer.headers),
                         body[:BODY_LIMIT],
                         ended - started,
                         (method, path) == operation,
                         (),
-                        len(request_body) > BODY_LIMIT,
+                        request_body is not None and len(request_body) > BODY_LIMIT,
                         len(body) > BODY_LIMIT,
+                        answer.rule,
                     )
                 )
             except Exception:  # one exchange the journal cannot store must not lose the rest

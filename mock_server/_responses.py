@@ -25,7 +25,7 @@ from apikeys_contract import (
     schema_problems,
 )
 
-from ._errors import ApiError
+from ._errors import ApiError, Rule
 from ._prefer import Forced
 
 Step = Callable[[Mapping[str, Any]], Any]
@@ -244,7 +244,7 @@ def preference_applied(forced: Forced) -> dict[str, str]:
 def forced_error(contract: Contract, forced: Forced) -> ApiError:
     description = contract.responses[forced.status].description
     error = ApiError.from_body(
-        forced.status, forced.body, fallback=description or "Forced response"
+        forced.status, forced.body, fallback=description or "Forced response", rule=Rule.FORCED
     )
     error.headers.update(preference_applied(forced))
     return error

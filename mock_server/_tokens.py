@@ -28,7 +28,7 @@ from apikeys_contract import (
     read_credentials,
 )
 
-from ._errors import ApiError
+from ._errors import ApiError, Rule
 
 
 class TokenPolicyError(Exception):
@@ -184,7 +184,7 @@ class Authenticator:
         self.reads_query = any(s.location is Location.QUERY for s in schemes)
 
     def unauthorized(self, message: str, *, code: str = "invalid_token") -> ApiError:
-        return ApiError(401, code, message, headers=self.challenge)
+        return ApiError(401, code, message, headers=self.challenge, rule=Rule.CREDENTIALS)
 
     def check(self, scope: Scope, authorization: list[str]) -> None:
         """Return if the request may create keys; raise ApiError(401 or 403) otherwise."""
@@ -222,7 +222,9 @@ class Authenticator:
     def expired(self, noun: str) -> ApiError:
         if self.expired_body is None:
             return self.unauthorized(f"The {noun} expired.")
-        error = ApiError.from_body(401, self.expired_body, fallback=f"The {noun} expired.")
+        error = ApiError.from_body(
+            401, self.expired_body, fallback=f"The {noun} expired.", rule=Rule.CREDENTIALS
+        )
         error.headers.update(self.challenge)
         return error
 
@@ -231,5 +233,7 @@ class Authenticator:
         if self.forbidden_status != 403:
             return self.unauthorized(fallback)
         if self.forbidden_body is None:
-            return ApiError(403, "permission_denied", fallback)
-        return ApiError.from_body(403, self.forbidden_body, fallback=fallback)
+            return ApiError(403, "permission_denied", fallback, rule=Rule.CREDENTIALS)
+        return ApiError.from_body(
+            403, self.forbidden_body, fallback=fallback, rule=Rule.CREDENTIALS
+        )

@@ -12,11 +12,11 @@ from starlette.types import Receive
 
 from apikeys_contract import JsonIssue, MediaMatch, match_media_type, read_json, schema_problems
 
-from ._errors import ApiError
+from ._errors import ApiError, Rule
 
 
-def invalid(message: str, *, code: str = "invalid_request", **extra: Any) -> ApiError:
-    return ApiError(400, code, message, extra=extra)
+def invalid(message: str, rule: Rule, *, code: str = "invalid_request", **extra: Any) -> ApiError:
+    return ApiError(400, code, message, extra=extra, rule=rule)
 
 
 def check_media_type(content_type: str | None, expected: str) -> None:
@@ -27,16 +27,20 @@ def check_media_type(content_type: str | None, expected: str) -> None:
             return
         case MediaMatch.MISSING:
             raise invalid(
-                f"Missing Content-Type header; send {expected}.", code="unsupported_media_type"
+                f"Missing Content-Type header; send {expected}.",
+                Rule.MEDIA_TYPE,
+                code="unsupported_media_type",
             )
         case MediaMatch.OTHER_CHARSET:
             raise invalid(
                 f"Unsupported charset in {(content_type or '')[:100]!r}; the body must be UTF-8.",
+                Rule.MEDIA_TYPE,
                 code="unsupported_media_type",
             )
         case _:
             raise invalid(
                 f"Unsupported Content-Type {(content_type or '')[:100]!r}; send {expected}.",
+                Rule.MEDIA_TYPE,
                 code="unsupported_media_type",
             )
 
@@ -54,13 +58,17 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
 def too_slow(seconds: float) -> ApiError:
     return invalid(
         f"Request body did not arrive within {seconds:g} s; check Content-Length.",
+        Rule.TRANSFER,
         code="body_timeout",
     )
 
 
 def too_large(limit: int) -> ApiError:
     return invalid(
-        f"Request body is larger than {limit} bytes.", code="body_too_large", limit=limit
+        f"Request body is larger than {limit} bytes.",
+        Rule.TRANSFER,
+        code="body_too_large",
+        limit=limit,
     )
 
 
@@ -86,7 +94,11 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 def ended_early() -> ApiError:
-    return invalid("The connection closed before the request body ended.", code="malformed_json")
+    return invalid(
+        "The connection closed before the request body ended.",
+        Rule.TRANSFER,
+        code="malformed_json",
+    )
 
 
 # How each reason a body is not strict JSON (apikeys_contract.read_json) is told.
@@ -113,10 +125,11 @@ def parse_json(body: bytes) -> Any:
         where = reading.pointer
         raise invalid(
             f"{where or 'body'}: string holds a lone surrogate, which is not valid Unicode.",
+            Rule.JSON,
             problems=[{"pointer": where, "keyword": "unicode", "message": "lone surrogate"}],
         )
     template = _JSON_MESSAGES.get(reading.issue, _JSON_MESSAGES[JsonIssue.SYNTAX])  # type: ignore[arg-type]
-    raise invalid(template.format(detail=reading.detail), code="malformed_json")
+    raise invalid(template.format(detail=reading.detail), Rule.JSON, code="malformed_json")
 
 
 def schema_refusal(document: Any, validator: jsonschema_rs.Validator) -> ApiError | None:
@@ -127,8 +140,9 @@ def schema_refusal(document: Any, validator: jsonschema_rs.Validator) -> ApiErro
         return None
     first = problems[0]
     if first.keyword == "depth":
-        return invalid("Request body is nested too deeply.", code="malformed_json")
+        return invalid("Request body is nested too deeply.", Rule.JSON, code="malformed_json")
     return invalid(
         f"{first.pointer or 'body'}: {first.message}",
+        Rule.SCHEMA,
         problems=[problem.as_dict() for problem in problems],
     )

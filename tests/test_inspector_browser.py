@@ -32,8 +32,17 @@ def mock_url() -> Iterator[str]:
         yield url
 
 
+WIDE = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
 @pytest.fixture
-def page(mock_url: str) -> Iterator[tuple[Page, list[str]]]:
+def viewport() -> dict[str, int]:
+    return WIDE
+
+
+@pytest.fixture
+def page(mock_url: str, viewport: dict[str, int]) -> Iterator[tuple[Page, list[str]]]:
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and {CHROMIUM} not found")
@@ -42,7 +51,7 @@ def page(mock_url: str) -> Iterator[tuple[Page, list[str]]]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            tab = browser.new_page()
+            tab = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
             tab.set_default_timeout(15_000)
             loaded: list[str] = []
             tab.on("request", lambda request: loaded.append(request.url))
@@ -107,6 +116,82 @@ def test_a_rejected_request_shows_its_rule_side_by_side(
     tab.click('#exchanges tbody tr[data-verdict="ok"]')
     assert "<img src=x" in (tab.text_content("#request-side .body") or "")
     assert tab.locator("#request-side img").count() == 0
+
+
+def visible_rows(tab: Page) -> list[str]:
+    return [
+        text or "" for text in tab.locator("#exchanges tbody tr:not(.hidden)").all_inner_texts()
+    ]
+
+
+def test_the_list_fills_a_wide_window_and_says_how_to_open_an_exchange(
+    page: tuple[Page, list[str]], mock_url: str
+) -> None:
+    tab, _ = page
+    sent = send(mock_url, '{"name": "wide"}')
+    tab.wait_for_selector("#exchanges tbody tr")
+    width = tab.locator("#exchanges").bounding_box()
+    assert width is not None
+    assert width["width"] >= 0.9 * WIDE["width"]
+    assert "Click an exchange" in (tab.text_content("#hint") or "")
+    row = tab.locator("#exchanges tbody tr").first
+    assert row.evaluate("tr => getComputedStyle(tr).cursor") == "pointer"
+    # The request id a frontend developer sees in the browser console, in the list.
+    assert sent.headers["x-request-id"] in visible_rows(tab)[0]
+    row.focus()
+    tab.keyboard.press("Enter")  # the keyboard opens it too
+    assert tab.is_visible("#detail")
+    tab.keyboard.press("Escape")
+    assert tab.is_hidden("#detail")
+
+
+@pytest.mark.parametrize("viewport", [PHONE])
+def test_a_phone_never_scrolls_sideways(page: tuple[Page, list[str]], mock_url: str) -> None:
+    tab, _ = page
+    sent = send(mock_url, '{"name": "' + "long-name-" * 30 + '"}')
+    httpx.get(mock_url + "/a/path/no/operation/serves/" + "x" * 120 + "?q=" + "y" * 80)
+    tab.wait_for_selector("#exchanges tbody tr >> nth=1")
+    overflow = "e => e.scrollWidth - e.clientWidth"
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert tab.locator("#exchanges tbody tr td.rid").first.is_visible()
+    tab.locator("#exchanges tbody tr").last.click()
+    assert tab.is_visible("#detail")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert tab.locator("#detail").evaluate(overflow) <= 0
+    assert sent.headers["x-request-id"] in (tab.text_content("#detail-meta") or "")
+
+
+def test_the_mocks_own_pages_are_hidden_until_asked_for(
+    page: tuple[Page, list[str]], mock_url: str
+) -> None:
+    tab, _ = page
+    for path in ("/docs", "/docs/", "/openapi.json", "/openapi.yaml", "/docs/swagger-ui.css"):
+        httpx.get(mock_url + path)
+    send(mock_url, '{"name": "mine"}')
+    tab.wait_for_selector("#exchanges tbody tr >> nth=5", state="attached")
+    paths = "#exchanges tbody tr:not(.hidden) td.path"
+    assert tab.locator(paths).all_inner_texts() == ["/api-keys"]
+    tab.check("#show-own")
+    assert tab.locator(paths).all_inner_texts() == [
+        "/api-keys", "/docs/swagger-ui.css", "/openapi.yaml", "/openapi.json", "/docs/", "/docs",
+    ]  # fmt: skip
+    tab.uncheck("#show-own")
+    assert len(visible_rows(tab)) == 1
+
+
+def test_a_forced_response_is_labelled_forced(page: tuple[Page, list[str]], mock_url: str) -> None:
+    tab, _ = page
+    forced = httpx.post(
+        mock_url + "/api-keys", json={"name": "f"}, headers={**HEADERS, "Prefer": "code=500"}
+    )
+    assert forced.status_code == 500
+    send(mock_url, '{"name": "plain"}')
+    tab.wait_for_selector("#exchanges tbody tr >> nth=1")
+    badges = tab.locator("#exchanges tbody tr .badge").all_inner_texts()
+    assert badges == ["ok", "forced"]
+    tab.click("#exchanges tbody tr[data-forced]")
+    assert "Prefer: code=500" in (tab.text_content("#forced-note") or "")
+    assert tab.is_visible("#forced-note")
 
 
 def test_clear_empties_the_journal(page: tuple[Page, list[str]], mock_url: str) -> None:

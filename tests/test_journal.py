@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 import threading
@@ -89,6 +90,157 @@ def test_a_refused_credential_names_the_security_rule(client: httpx.Client) -> N
     assert entry["status"] == 401
     assert entry["rule"]["contract"] == "security: a bearer token in the Authorization header"
     assert "Missing bearer token" in entry["rule"]["summary"]
+
+
+CONTRACT = load_contract(None)
+# A body the mock refuses on its own (malformed JSON): a Prefer header must decide first.
+DUPLICATE = b'{"name":"a","name":"b"}'
+
+
+def prefer_values(contract: Contract) -> list[str]:
+    """Every Prefer value the contract documents (each status, each named example, each
+    pair), and one status and one example it does not."""
+    values = [f"code={status}" for status in contract.statuses]
+    for status in contract.statuses:
+        for name in contract.responses[status].examples:
+            values += [f"example={name}", f"code={status}, example={name}"]
+    undocumented = next(s for s in range(100, 600) if s not in contract.statuses)
+    return [*dict.fromkeys(values), f"code={undocumented}", "example=never-documented"]
+
+
+@pytest.mark.parametrize("prefer", prefer_values(CONTRACT))
+def test_a_prefer_header_is_the_rule_the_journal_names(client: httpx.Client, prefer: str) -> None:
+    headers = {**HEADERS, "Prefer": prefer}
+    answered = client.post("/api-keys", content=DUPLICATE, headers=headers)
+    [entry] = journal(client)
+    applied = answered.headers.get("preference-applied")
+    assert entry["forced"] == applied
+    assert entry["status"] == answered.status_code
+    assert entry["request"]["raw"] == DUPLICATE.decode()  # read, and stored as sent
+    rule = entry["rule"]
+    if applied is None:  # refused: the contract documents no such response
+        assert answered.json()["code"] == "invalid_prefer"
+        assert rule["kind"] == "prefer"
+        assert rule["summary"] == answered.json()["message"]
+    elif answered.status_code < 400 or answered.status_code >= 500:
+        assert entry["verdict"] == "ok"
+        assert rule is None
+    else:
+        assert rule["kind"] == "forced"
+        assert f"Prefer: {applied}" in rule["summary"]
+        assert rule["problems"] == []
+    if answered.status_code == CONTRACT.success_status:
+        text = client.get("/__mock/requests").text
+        assert answered.json()["clientSecret"] not in text
+        assert TOKEN not in text
+
+
+# Each rule the mock applies itself, a request that breaks it, and the code it answers.
+REFUSALS = [
+    ("credentials", {"Content-Type": "application/json"}, b'{"name":"a"}', "invalid_token"),
+    ("credentials", {**HEADERS, "Authorization": "Bearer readonly-token"}, b'{"name":"a"}',
+     "permission_denied"),
+    ("credentials", {**HEADERS, "Authorization": "Bearer expired-token"}, b'{"name":"a"}',
+     "invalid_token"),
+    ("media type", {**HEADERS, "Content-Type": "text/plain"}, b'{"name":"a"}',
+     "unsupported_media_type"),
+    ("media type", {"Authorization": HEADERS["Authorization"]}, b'{"name":"a"}',
+     "unsupported_media_type"),
+    ("transfer", HEADERS, b'{"name":"' + b"a" * 200 + b'"}', "body_too_large"),
+    ("json", HEADERS, b"", "malformed_json"),
+    ("json", HEADERS, b'{"name":', "malformed_json"),
+    ("json", HEADERS, DUPLICATE, "malformed_json"),
+    ("json", HEADERS, b'{"name":"\xff"}', "malformed_json"),
+    ("schema", HEADERS, b'{"name":"   "}', "invalid_request"),
+    ("schema", HEADERS, b'{ "name" : 7 }', "invalid_request"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "headers", "body", "code"), REFUSALS)
+def test_the_journal_names_the_rule_that_refused(
+    kind: str, headers: dict[str, str], body: bytes, code: str
+) -> None:
+    with TestClient(create_app(Settings(max_body_bytes=100))) as client:
+        answered = client.post("/api-keys", content=body, headers=headers)
+        [entry] = journal(client)
+    said = answered.json()
+    assert said["code"] == code
+    rule = entry["rule"]
+    assert rule["kind"] == kind, rule
+    assert rule["problems"] == said.get("problems", [])
+    if kind not in ("json", "schema"):  # a body's rule is summed up by the contract's judge
+        assert rule["summary"] == said["message"]
+    assert entry["forced"] is None
+
+
+@pytest.mark.parametrize(
+    ("last", "code"),
+    [(None, "body_timeout"), ({"type": "http.disconnect"}, "malformed_json")],
+    ids=["too-slow", "cut-short"],
+)
+def test_a_body_that_never_arrives_whole_is_a_transfer_refusal(
+    last: dict[str, str] | None, code: str
+) -> None:
+    app = create_app(Settings(body_timeout_s=0.2), request_log=None)
+    sent: list[dict[str, object]] = []
+    messages = [{"type": "http.request", "body": b'{"name": "sl', "more_body": True}, last]
+
+    async def receive() -> dict[str, object]:
+        message = messages.pop(0) if messages else None
+        if message is None:
+            await asyncio.sleep(60)  # the rest never comes
+        return message or {}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def call() -> None:
+        headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+        scope = {"type": "http", "method": "POST", "path": "/api-keys", "headers": headers,
+                 "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
+        await asyncio.wait_for(app(scope, receive, send), 10)
+
+    asyncio.run(call())
+    said = json.loads(sent[-1]["body"])  # type: ignore[arg-type]
+    assert said["code"] == code
+    with TestClient(app) as client:
+        [entry] = journal(client)
+    assert entry["rule"]["kind"] == "transfer"
+    assert entry["rule"]["summary"] == said["message"]
+    assert entry["request"]["raw"] is None  # never read whole: nothing stored
+
+
+def test_a_body_is_stored_as_it_was_sent(client: httpx.Client) -> None:
+    sent = [DUPLICATE, b'{"name":"\xffa"}', b'{ "name" : "spaced" }', b"\xef\xbb\xbf{}"]
+    for body in sent:
+        client.post("/api-keys", content=body, headers=HEADERS)
+    client.post("/api-keys", content=DUPLICATE, headers={"Content-Type": "application/json"})
+    unread, bom, spaced, invalid, duplicate = journal(client)
+    assert duplicate["request"]["raw"] == DUPLICATE.decode()
+    assert duplicate["request"]["body"] == DUPLICATE.decode()  # not JSON: its text
+    assert duplicate["request"]["encoding"] == "utf-8"
+    assert invalid["request"]["encoding"] == "base64"
+    assert base64.b64decode(invalid["request"]["raw"]) == sent[1]
+    assert invalid["request"]["body"] is None
+    assert spaced["request"]["raw"] == sent[2].decode()
+    assert spaced["request"]["body"] == {"name": "spaced"}
+    assert bom["request"]["raw"] == sent[3].decode()
+    assert bom["request"]["body"] == sent[3].decode()  # a BOM: not strict JSON
+    # Refused for its credentials before the body was read: none stored, and it says so.
+    assert unread["status"] == 401
+    assert unread["request"]["raw"] is None
+    assert unread["request"]["encoding"] is None
+
+
+def test_a_cut_body_stays_text_where_a_character_is_cut() -> None:
+    body = b'{"name":"' + "é".encode() * 40_000 + b'"}'  # the cut falls inside an é
+    with TestClient(create_app(Settings())) as client:
+        client.post("/api-keys", content=body, headers=HEADERS)
+        [entry] = journal(client)
+    request = entry["request"]
+    assert request["truncated"] is True
+    assert request["encoding"] == "utf-8"
+    assert request["raw"] == body[: 64 * 1024 - 1].decode()  # the last é left out whole
 
 
 def test_newest_first_and_filters(client: httpx.Client) -> None:

@@ -51,6 +51,16 @@ def test_the_served_contract_can_be_served_again(client: httpx.Client, tmp_path:
     assert response.status_code == 201
 
 
+def test_docs_with_a_trailing_slash_leads_to_the_page(client: httpx.Client) -> None:
+    moved = client.get("/docs/", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "../docs"  # relative: holds under any mount point
+    followed = client.get("/docs/", follow_redirects=True)
+    assert followed.status_code == 200
+    assert followed.url.path == "/docs"
+    assert followed.text == client.get("/docs").text
+
+
 def test_docs_page_loads_its_assets_from_the_mock(client: httpx.Client) -> None:
     page = client.get("/docs")
     assert page.status_code == 200

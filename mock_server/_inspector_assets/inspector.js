@@ -1,5 +1,6 @@
 // The journal's live view: polls GET /__mock/requests for what is new, renders with
-// textContent only (request bodies are untrusted), filters by verdict in the page.
+// textContent only (request bodies are untrusted), filters in the page: by verdict, by a
+// request id or path, and the mock's own pages (hidden unless asked for).
 "use strict";
 
 const API = "/__mock/requests";
@@ -8,6 +9,17 @@ const entries = new Map(); // id -> entry
 let newest = 0;
 let filter = "all";
 let selected = null;
+
+// How the journal's rule kinds read.
+const KINDS = {
+  prefer: "Prefer header",
+  forced: "forced with Prefer",
+  credentials: "credentials",
+  "media type": "media type",
+  transfer: "body transfer",
+  json: "JSON",
+  schema: "request schema",
+};
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -19,46 +31,94 @@ function cell(row, text, className) {
   return td;
 }
 
-function show(text) {
-  if (text === null || text === undefined) return "";
-  return typeof text === "string" ? text : JSON.stringify(text, null, 2);
+function visible(entry) {
+  if (filter !== "all" && entry.verdict !== filter) return false;
+  if (entry.own_page && !$("#show-own").checked) return false;
+  const wanted = $("#find").value.trim().toLowerCase();
+  if (!wanted) return true;
+  return (entry.request_id ?? "").toLowerCase().includes(wanted) ||
+    (entry.path + (entry.query ? "?" + entry.query : "")).toLowerCase().includes(wanted);
 }
 
 function applyFilter() {
   let shown = 0;
+  let own = 0;
   for (const row of document.querySelectorAll("#exchanges tbody tr")) {
-    const visible = filter === "all" || row.dataset.verdict === filter;
-    row.classList.toggle("hidden", !visible);
-    if (visible) shown += 1;
+    const entry = entries.get(Number(row.dataset.id));
+    const show = entry !== undefined && visible(entry);
+    row.classList.toggle("hidden", !show);
+    if (show) shown += 1;
+    if (entry?.own_page) own += 1;
   }
-  $("#count").textContent = `${shown} of ${entries.size} exchanges`;
+  const hiddenOwn = $("#show-own").checked || own === 0 ? "" : ` · ${own} of the mock's own pages hidden`;
+  $("#count").textContent = `${shown} of ${entries.size} shown${hiddenOwn}`;
   $("#empty").hidden = entries.size > 0;
+  $("#all-hidden").hidden = entries.size === 0 || shown > 0;
+}
+
+function badge(entry) {
+  const span = document.createElement("span");
+  if (entry.forced) {
+    // Asked for with Prefer: not the mock's verdict on the request.
+    span.className = "badge forced";
+    span.textContent = "forced";
+    span.title = `Forced with Prefer: ${entry.forced}`;
+  } else {
+    span.className = `badge ${entry.verdict}`;
+    span.textContent =
+      entry.verdict + (entry.violations.length ? ` (${entry.violations.length})` : "");
+  }
+  return span;
 }
 
 function row(entry) {
   const tr = document.createElement("tr");
   tr.dataset.id = String(entry.id);
   tr.dataset.verdict = entry.verdict;
-  cell(tr, entry.time.slice(11, 23));
-  cell(tr, entry.method);
-  cell(tr, entry.path + (entry.query ? "?" + entry.query : ""));
+  if (entry.forced) tr.dataset.forced = entry.forced;
+  if (entry.own_page) tr.dataset.own = "true";
+  tr.tabIndex = 0;
+  tr.title = "Open this exchange";
+  cell(tr, "›", "open");
+  cell(tr, entry.time.slice(11, 23), "time");
+  cell(tr, entry.method, "method");
+  const path = entry.path + (entry.query ? "?" + entry.query : "");
+  cell(tr, path, "path").title = path;
   cell(tr, String(entry.status), "status");
-  const verdict = cell(tr, "");
-  const badge = document.createElement("span");
-  badge.className = `badge ${entry.verdict}`;
-  badge.textContent = entry.verdict + (entry.violations.length ? ` (${entry.violations.length})` : "");
-  verdict.appendChild(badge);
-  cell(tr, String(entry.duration_ms));
+  cell(tr, "", "verdict").appendChild(badge(entry));
+  cell(tr, entry.request_id ?? "", "rid").title = entry.request_id ?? "";
+  cell(tr, String(entry.duration_ms), "ms");
   tr.addEventListener("click", () => select(entry.id));
+  tr.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      select(entry.id);
+    }
+  });
   return tr;
 }
 
-function side(element, part) {
+function side(element, part, what) {
   element.querySelector(".headers").textContent = part.headers
     .map(([name, value]) => `${name}: ${value}`)
     .join("\n");
-  element.querySelector(".body").textContent =
-    show(part.body) + (part.truncated ? "\n… (cut: the journal keeps 64 KiB of each body)" : "");
+  const note = element.querySelector(".note");
+  let said = "";
+  if (part.raw === null) {
+    said = what === "request"
+      ? "No body stored: the mock answered before reading it."
+      : "No response.";
+  } else if (part.encoding === "base64") {
+    said = "Not UTF-8: the bytes as sent, in base64.";
+  } else if (part.raw === "") {
+    said = "Empty body.";
+  }
+  if (part.truncated) said += " Cut: the journal keeps 64 KiB of each body.";
+  note.textContent = said.trim();
+  note.hidden = said === "";
+  // As sent: never re-encoded, so a duplicate key or an odd escape shows as it was.
+  element.querySelector(".body").textContent = part.raw ?? "";
+  element.querySelector(".body").hidden = !part.raw;
 }
 
 function select(id) {
@@ -68,15 +128,24 @@ function select(id) {
   for (const tr of document.querySelectorAll("#exchanges tbody tr")) {
     tr.classList.toggle("selected", tr.dataset.id === String(id));
   }
+  $("main").classList.add("open");
   $("#detail").hidden = false;
   $("#detail").dataset.id = String(id);
-  $("#detail-title").textContent =
-    `${entry.method} ${entry.path} → ${entry.status} · ${entry.verdict} · request id ${entry.request_id ?? "none"}`;
+  $("#detail-title").textContent = `${entry.method} ${entry.path} → ${entry.status}`;
+  $("#detail-meta").textContent =
+    `${entry.time} · ${entry.duration_ms} ms · ${entry.forced ? "forced" : entry.verdict}` +
+    ` · request id ${entry.request_id ?? "none"}`;
+  $("#forced-note").hidden = !entry.forced;
+  $("#forced-note").textContent = entry.forced
+    ? `Forced: the client asked for this response with Prefer: ${entry.forced}.`
+    : "";
   const rule = entry.rule;
   $("#rule").hidden = !rule;
   const problems = $("#problems tbody");
   problems.replaceChildren();
   if (rule) {
+    $("#rule-kind").textContent = KINDS[rule.kind] ?? rule.kind ?? "";
+    $("#rule-kind").hidden = !rule.kind;
     $("#rule-summary").textContent = rule.summary;
     $("#rule-contract").textContent = rule.contract;
     for (const problem of rule.problems) {
@@ -87,6 +156,7 @@ function select(id) {
       problems.appendChild(tr);
     }
   }
+  $("#problems").hidden = !rule || rule.problems.length === 0;
   const list = $("#violations ul");
   list.replaceChildren();
   $("#violations").hidden = entry.violations.length === 0;
@@ -95,8 +165,19 @@ function select(id) {
     li.textContent = `${violation.check}: ${violation.message}`;
     list.appendChild(li);
   }
-  side($("#request-side"), entry.request);
-  side($("#response-side"), entry.response);
+  side($("#request-side"), entry.request, "request");
+  side($("#response-side"), entry.response, "response");
+}
+
+function closeDetail() {
+  const was = selected;
+  selected = null;
+  $("#detail").hidden = true;
+  $("main").classList.remove("open");
+  for (const tr of document.querySelectorAll("#exchanges tbody tr.selected")) {
+    tr.classList.remove("selected");
+  }
+  document.querySelector(`#exchanges tbody tr[data-id="${was}"]`)?.focus();
 }
 
 async function poll() {
@@ -130,8 +211,7 @@ async function clearJournal() {
   await fetch(API, { method: "DELETE" });
   entries.clear();
   $("#exchanges tbody").replaceChildren();
-  $("#detail").hidden = true;
-  selected = null;
+  closeDetail();
   applyFilter();
 }
 
@@ -145,7 +225,13 @@ document.addEventListener("DOMContentLoaded", () => {
       applyFilter();
     });
   }
+  $("#show-own").addEventListener("change", applyFilter);
+  $("#find").addEventListener("input", applyFilter);
   $("#clear").addEventListener("click", clearJournal);
+  $("#close").addEventListener("click", closeDetail);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && selected !== null) closeDetail();
+  });
   applyFilter();
   poll();
 });
