@@ -188,7 +188,7 @@ class Session:
             PATH=f"{bin_dir}{os.pathsep}{self.env.get('PATH', '')}",
             APIKEYS_MOCK_PORT=str(self.ports[4010]),
             NO_COLOR="1",
-            COLUMNS="100",
+            COLUMNS="80",
             PYTHONUNBUFFERED="1",
         )
 
