@@ -139,7 +139,7 @@ def lookalike_cause(field: Field, value: Any) -> str:
         (type(value) in (int, float, bool)) or (isinstance(value, list) and len(value) == 1)
     ):
         wanted = "a string"
-    elif ("integer" in kinds or "number" in kinds) and isinstance(value, str):
+    elif ("integer" in kinds or "number" in kinds) and isinstance(value, str | bool):
         wanted = "an integer" if "integer" in kinds else "a number"
     elif "boolean" in kinds and (type(value) is int or value in ("true", "false")):
         wanted = "a boolean"

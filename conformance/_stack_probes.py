@@ -20,7 +20,7 @@ from apikeys_contract.checks import Credential
 
 from ._fields import Field, RequestShape, encode, set_at, without
 from ._model import Probe
-from ._probes import Budget, make_probe
+from ._probes import Budget, label_value, make_probe
 from ._transport import QUERY_TOKEN_PARAMETER, RESPELT
 
 # Invalid UTF-8 inside an otherwise valid JSON string (RFC 8259 section 8.1; the Unicode
@@ -176,50 +176,40 @@ def _repeat(unit: str, length: int, fill: str) -> str:
     return unit * (length // len(unit)) + fill * (length % len(unit))
 
 
+def _string_cases(shape: RequestShape, field: Field) -> Iterator[tuple[str, str, str, bool]]:
+    """(value, what it is, its cause, whether the contract accepts it)."""
+    fill = shape.filler(field)
+    for what, controls in CONTROLS.items():
+        yield fill + controls + fill, what, CAUSE_CONTROLS, True
+    padded = fill * max(field.min_length - len(DENORMALIZED) - 1, 1)
+    yield padded + DENORMALIZED, "text Unicode normalization changes", CAUSE_NORMALIZED, True
+    high = field.max_length
+    if high is None:
+        return
+    for unit, what, cause in (
+        (COMBINING, "combining sequences", CAUSE_LENGTH),
+        (ZWJ_SEQUENCE, "emoji ZWJ sequences", CAUSE_LENGTH_ASTRAL),
+    ):
+        graphemes = high // len(unit) + high % len(unit)
+        yield _repeat(unit, high, fill), f"{what} ({graphemes} graphemes)", cause, True
+        yield _repeat(unit, high + 1, fill), what, cause, False
+
+
 def value_probes(contract: Contract, shape: RequestShape) -> Iterator[Probe]:
-    """Strings the contract accepts and many back ends mishandle, and their neighbours at
-    the length limit: lengths count code points, whatever a grapheme or a byte."""
+    """Strings the contract accepts and many back ends mishandle, and their neighbours over
+    the length limit (lengths count code points, whatever a grapheme or a byte). A case is
+    sent only when the contract's verdict is the one its cause needs: accepted, or refused
+    for its length alone."""
     media = contract.request_media_type
     for field in shape.strings:
-        fill = shape.filler(field)
-        values: list[tuple[str, str, str]] = []
-        for what, controls in CONTROLS.items():
-            values.append((fill + controls + fill, what, CAUSE_CONTROLS))
-        padded = fill * max(field.min_length - len(DENORMALIZED) - 1, 1)
-        values.append(
-            (padded + DENORMALIZED, "text Unicode normalization changes", CAUSE_NORMALIZED)
-        )
-        yield from _accepted(contract, shape, field, values)
-        high = field.max_length
-        if high is None:
-            continue
-        for unit, what, cause in (
-            (COMBINING, "combining sequences", CAUSE_LENGTH),
-            (ZWJ_SEQUENCE, "emoji ZWJ sequences", CAUSE_LENGTH_ASTRAL),
-        ):
-            valid = _repeat(unit, high, fill)
-            over = _repeat(unit, high + 1, fill)
-            graphemes = high // len(unit) + high % len(unit)
-            yield from _accepted(
-                contract, shape, field,
-                [(valid, f"{what}, {high} code points ({graphemes} graphemes)", cause)],
-            )  # fmt: skip
-            document = set_at(shape.base, field.path, over)
-            label = f"{field.pointer}: {what}, {high + 1} code points"
+        high = shape.high(field)
+        for value, what, cause, accepted in _string_cases(shape, field):
+            document = set_at(shape.base, field.path, value)
+            label = f"{label_value(field, value, high)}, {what}"
             probe = make_probe(contract, encode(document), media, label)
-            problems = probe.verdict.problems
-            if probe.verdict.answers == INVALID_ONLY and {p.keyword for p in problems} == {
-                "maxLength"
-            }:
+            verdict = probe.verdict
+            too_long = {p.keyword for p in verdict.problems} == {"maxLength"}
+            if verdict.answers == (SUCCESS_ONLY if accepted else INVALID_ONLY) and (
+                accepted or too_long
+            ):
                 yield _labelled(probe, cause)
-
-
-def _accepted(
-    contract: Contract, shape: RequestShape, field: Field, values: list[tuple[str, str, str]]
-) -> Iterator[Probe]:
-    for value, what, cause in values:
-        document = set_at(shape.base, field.path, value)
-        label = f"{field.pointer}: {what}"
-        probe = make_probe(contract, encode(document), contract.request_media_type, label)
-        if probe.verdict.answers == SUCCESS_ONLY:
-            yield _labelled(probe, cause)
