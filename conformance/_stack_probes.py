@@ -35,7 +35,9 @@ INVALID_UTF8 = {
 # Stands in the encoded body for the invalid bytes: a private-use character.
 PLACEHOLDER = "\ue000"
 # One user-perceived character (grapheme cluster) of several code points.
-COMBINING = "e\u0301"  # e + COMBINING ACUTE ACCENT: 2 code points, 3 UTF-8 bytes
+# g + COMBINING TILDE (Guarani): 2 code points, 3 UTF-8 bytes, and no precomposed form,
+# so that normalization leaves it alone and a failure points at the length count alone.
+COMBINING = "g\u0303"
 ZWJ_SEQUENCE = "\U0001f469\u200d\U0001f4bb"  # woman technologist: 3 code points, 11 bytes
 # Text NFC changes (a decomposed e-acute, ANGSTROM SIGN) and text NFKC changes (a
 # ligature, a fullwidth letter): a store that normalizes echoes something else.
