@@ -77,10 +77,10 @@ def credential_probes(contract: Contract, shape: RequestShape, budget: Budget) -
     """The valid token with its scheme name respelt (RFC 9110 section 11.1: accepted), and
     in an ``access_token`` query parameter (a place the contract does not name: refused)."""
     security = contract.security
-    if not budget.secured:
+    requirement = next((r for r in security.requirements if not r.anonymous), None)
+    if requirement is None or not budget.secured or not security.required:
         return
     media, body = contract.request_media_type, encode(shape.base)
-    requirement = next(r for r in security.requirements if not r.anonymous)
     if any(s.kind in (SchemeKind.BEARER, SchemeKind.BASIC) for s in requirement.schemes):
         for credential in RESPELT:
             cause = (
