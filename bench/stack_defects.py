@@ -33,16 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test bed lives in tests/peers
 
 from conformance import Settings, Tokens, run_engine  # noqa: E402
+from tests.peers import stacks  # noqa: E402
 from tests.peers._run import peer_process  # noqa: E402
-from tests.peers.stacks import (  # noqa: E402
-    CASES,
-    TWINS,
-    NotInstalled,
-    StackCase,
-    build_go,
-    command,
-    found_causes,
-)
+from tests.peers.stacks import NotInstalled, StackCase  # noqa: E402
 
 VALID = "bench-valid-token-0001"
 FORBIDDEN = "bench-readonly-token-0002"
@@ -86,9 +79,9 @@ def measure(
 ) -> tuple[set[str], set[str]]:
     """(the harness's causes, Schemathesis's failures) against ``case``'s peer."""
     spec = case.spec or str(SPEC)
-    with peer_process(command(case, FLAGS, go_binary)) as peer:
+    with peer_process(stacks.command(case, FLAGS, go_binary)) as peer:
         report = run_engine(Settings(peer.url, Tokens(VALID, FORBIDDEN), seed=0, spec=spec))
-        causes = found_causes(report, case.spec)
+        causes = stacks.found_causes(report, case.spec)
         failures = schemathesis_failures(peer.url, spec, max_examples)
     return causes, failures
 
@@ -97,10 +90,10 @@ def run(max_examples: int | None) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            go_binary: Path | None = build_go(Path(scratch))
+            go_binary: Path | None = stacks.build_go(Path(scratch))
         except NotInstalled:
             go_binary = None
-        for twin in TWINS:
+        for twin in stacks.TWINS:
             try:
                 _, baseline = measure(twin, go_binary, max_examples)
             except NotInstalled as exc:
@@ -109,7 +102,7 @@ def run(max_examples: int | None) -> list[Row]:
             shown = ", ".join(sorted(baseline)) or "none"
             rows.append(Row(twin.stack, "conforming twin", "-", "-", f"st failures: {shown}"))
             print(f"{twin.stack} twin: Schemathesis reports {shown}", file=sys.stderr)
-            for case in (c for c in CASES if c.stack == twin.stack):
+            for case in (c for c in stacks.CASES if c.stack == twin.stack):
                 causes, failures = measure(case, go_binary, max_examples)
                 new = failures - baseline
                 rows.append(

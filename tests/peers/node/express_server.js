@@ -11,7 +11,7 @@
 "use strict";
 
 const crypto = require("node:crypto");
-const { parseArgs } = require("node:util");
+const { ApiError, options } = require("./peer_options");
 const express = require("express");
 
 const MAX_LENGTH = 100;
@@ -26,38 +26,6 @@ const DEFECTS = {
   "normalize-nfc": "stores name.normalize(\"NFC\") and echoes what it stored",
   "query-token": "also reads the token from ?access_token= (passport-http-bearer's default)",
 };
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function options(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", default: "8000" },
-      tokens: { type: "string", multiple: true, default: [] },
-      forbidden: { type: "string", multiple: true, default: [] },
-      defect: { type: "string", multiple: true, default: [] },
-    },
-  });
-  const split = (list) => new Set(list.flatMap((v) => v.split(",")).filter(Boolean));
-  for (const defect of values.defect) {
-    if (!(defect in DEFECTS)) {
-      throw new Error(`unknown defect ${defect}; choose from ${Object.keys(DEFECTS).join(", ")}`);
-    }
-  }
-  return {
-    port: Number(values.port),
-    tokens: split(values.tokens),
-    forbidden: split(values.forbidden),
-    defects: new Set(values.defect),
-  };
-}
 
 function bearerToken(request, defects) {
   const header = request.get("authorization") || "";
@@ -161,4 +129,4 @@ function serve(config) {
   return server;
 }
 
-serve(options(process.argv.slice(2)));
+serve(options(process.argv.slice(2), DEFECTS));
