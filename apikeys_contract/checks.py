@@ -42,8 +42,8 @@ class Credential(enum.Enum):
     VALID = "valid token"
     # The valid token spelt as RFC 9110 section 11.1 allows: the auth scheme's name is
     # case-insensitive, and one or more spaces separate it from the credentials.
-    SCHEME_LOWER_CASE = "valid token, auth scheme in lower case"
-    SCHEME_UPPER_CASE = "valid token, auth scheme in upper case"
+    SCHEME_LOWER_CASE = "valid token with the auth scheme in lower case"
+    SCHEME_UPPER_CASE = "valid token with the auth scheme in upper case"
     SCHEME_TWO_SPACES = "valid token after two spaces"
     FORBIDDEN = "token without permission"
     UNKNOWN = "never-issued token"
