@@ -41,12 +41,24 @@ class Credential(enum.Enum):
     """The role of the credential a request presented (known to a harness, not a proxy)."""
 
     VALID = "valid token"
+    # The valid token spelt as RFC 9110 section 11.1 allows: the auth scheme's name is
+    # case-insensitive, and one or more spaces separate it from the credentials.
+    SCHEME_LOWER_CASE = "valid token with the auth scheme in lower case"
+    SCHEME_UPPER_CASE = "valid token with the auth scheme in upper case"
+    SCHEME_TWO_SPACES = "valid token after two spaces"
     FORBIDDEN = "token without permission"
     UNKNOWN = "never-issued token"
     NONE = "no credentials"
     EMPTY = "empty credential"
     MISPLACED = "valid token where the contract does not say"
     INCOMPLETE = "valid token in only some of the required schemes"
+    # RFC 6750 section 2.3's query parameter, where the contract names no credential.
+    QUERY_PARAMETER = "valid token in an access_token query parameter"
+
+    @property
+    def authenticates(self) -> bool:
+        """A credential the target must accept: the valid token, however it is spelt."""
+        return self in ACCEPTED
 
 
 DENIED = frozenset(
@@ -56,6 +68,15 @@ DENIED = frozenset(
         Credential.EMPTY,
         Credential.MISPLACED,
         Credential.INCOMPLETE,
+        Credential.QUERY_PARAMETER,
+    }
+)
+ACCEPTED = frozenset(
+    {
+        Credential.VALID,
+        Credential.SCHEME_LOWER_CASE,
+        Credential.SCHEME_UPPER_CASE,
+        Credential.SCHEME_TWO_SPACES,
     }
 )
 
@@ -158,7 +179,7 @@ def expected_statuses(contract: Contract, sent: Sent) -> frozenset[int]:
     if Answer.INVALID in answers:
         body.add(INVALID_INPUT)
     credential = sent.credential
-    if credential is None or credential is Credential.VALID:
+    if credential is None or credential.authenticates:
         return frozenset(body)
     denied = FORBIDDEN if credential is Credential.FORBIDDEN else UNAUTHENTICATED
     return frozenset({denied} | ({INVALID_INPUT} if Answer.INVALID in answers else set()))
@@ -203,6 +224,11 @@ def status_conformance(rules: Rules, sent: Sent, got: Received) -> Result:
     return ()
 
 
+def _denied(sent: Sent) -> bool:
+    """The request presented a credential the target must refuse (the body is moot)."""
+    return sent.credential is not None and not sent.credential.authenticates
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
@@ -215,7 +241,7 @@ def _same(a: Any, b: Any) -> bool:
 def acceptance(rules: Rules, sent: Sent, got: Received) -> Result:
     """A body the contract accepts gets the success status, with echoed values unchanged."""
     verdict = sent.verdict
-    if sent.credential not in (Credential.VALID, None) or Answer.SUCCESS not in verdict.answers:
+    if _denied(sent) or Answer.SUCCESS not in verdict.answers:
         return None
     if not _judgeable(rules, got):
         return None  # status_conformance reports it
@@ -270,7 +296,7 @@ def describe_value(value: Any) -> str:
 def rejection(rules: Rules, sent: Sent, got: Received) -> Result:
     """A body the contract refuses gets 400; a body it leaves open gets success or 400."""
     verdict = sent.verdict
-    if sent.credential not in (Credential.VALID, None) or Answer.INVALID not in verdict.answers:
+    if _denied(sent) or Answer.INVALID not in verdict.answers:
         return None
     if not _judgeable(rules, got):
         return None
@@ -316,7 +342,7 @@ def authentication(rules: Rules, sent: Sent, got: Received) -> Result:
             )
             break
     credential = sent.credential
-    if credential is None or credential is Credential.VALID:
+    if credential is None or credential.authenticates:
         return tuple(found)
     if got.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return tuple(found)  # status_conformance reports it

@@ -19,6 +19,10 @@ TOKEN_VARIABLES = {
     Credential.VALID: "APIKEYS_CONFORMANCE_TOKEN",
     Credential.MISPLACED: "APIKEYS_CONFORMANCE_TOKEN",
     Credential.INCOMPLETE: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.QUERY_PARAMETER: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.SCHEME_LOWER_CASE: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.SCHEME_UPPER_CASE: "APIKEYS_CONFORMANCE_TOKEN",
+    Credential.SCHEME_TWO_SPACES: "APIKEYS_CONFORMANCE_TOKEN",
     Credential.FORBIDDEN: "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN",
     Credential.UNKNOWN: "APIKEYS_CONFORMANCE_UNKNOWN_TOKEN",
 }
@@ -46,9 +50,15 @@ def curl_command(transport: Transport, probe: Probe) -> str:
     options: list[str] = []
     for name, value in transport.headers(probe).items():
         line = f"{name}: {value}"
-        if secret and variable and name.lower() == "authorization" and value.startswith("Basic "):
+        basic = name.lower() == "authorization" and value[:6].lower() == "basic "
+        if secret and variable and basic:
             user = "" if ":" in secret else ":"  # -u sends user-id:password, as Basic does
-            options += ["-u", f'"{user}${{{variable}}}"']
+            if value.startswith("Basic ") and value[6:7] != " ":
+                options += ["-u", f'"{user}${{{variable}}}"']
+            else:  # the scheme respelt: the same base64, written out
+                scheme = value[: len(value) - len(value.split(" ")[-1])]
+                encoded = f"$(printf '%s' \"{user}${{{variable}}}\" | base64 -w0)"
+                options += ["-H", f'"{name}: {scheme}{encoded}"']
         elif secret and variable and secret in line:
             options += ["-H", quoted_with_variable(line, secret, variable)]
         else:

@@ -8,11 +8,13 @@ the builder: the builder only labels what it built.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from apikeys_contract import (
+    Answer,
     Contract,
     ecma_whitespace,
     is_ecma_space,
@@ -38,9 +40,10 @@ def make_probe(
     content_type: str | None,
     label: str = "",
     credential: Credential = Credential.VALID,
+    cause: str = "",
 ) -> Probe:
     verdict = judge_body(contract, body, content_type)
-    return Probe(label or verdict.cause, body, content_type, verdict, credential)
+    return Probe(label or verdict.cause, body, content_type, verdict, credential, cause=cause)
 
 
 def string_traits(value: str, field: Field, high: int) -> str:
@@ -63,7 +66,8 @@ def string_traits(value: str, field: Field, high: int) -> str:
     if any(ord(c) >= 0x10000 for c in value):
         traits.append("astral characters")
     if any(c in regex_disagreements() for c in value):
-        traits.append("characters ECMA-262 and Python disagree on")
+        # The harness knows ECMA-262's \s and Python's; the target's engine it does not.
+        traits.append("characters regex engines disagree on for \\s")
     if not traits and not value.isascii():
         traits.append("non-ASCII")
     return ", ".join(traits) or "ordinary"
@@ -126,6 +130,24 @@ def _numeric_values(field: Field) -> Iterator[Any]:
     yield from (None, True)
 
 
+def lookalike_cause(field: Field, value: Any) -> str:
+    """The cause a value of the wrong type points to when a coercing validator (pydantic's
+    lax mode, loose comparisons) would take it for the right one ('' for other values)."""
+    shown = encode(value).decode("utf-8", "replace")
+    kinds = field.types
+    if field.is_string and (
+        (type(value) in (int, float, bool)) or (isinstance(value, list) and len(value) == 1)
+    ):
+        wanted = "a string"
+    elif ("integer" in kinds or "number" in kinds) and isinstance(value, str | bool):
+        wanted = "an integer" if "integer" in kinds else "a number"
+    elif "boolean" in kinds and (type(value) is int or value in ("true", "false")):
+        wanted = "a boolean"
+    else:
+        return ""
+    return f"coercing validator accepts {shown} for {wanted}"
+
+
 def _field_values(shape: RequestShape, field: Field) -> Iterator[Any]:
     schema = field.schema
     if field.is_string:
@@ -142,7 +164,7 @@ def _field_values(shape: RequestShape, field: Field) -> Iterator[Any]:
     elif "integer" in field.types or "number" in field.types:
         yield from _numeric_values(field)
     elif "boolean" in field.types:
-        yield from (True, False, "true", None)
+        yield from (True, False, "true", 1, None)
     elif "array" in field.types:
         yield from ([], ["a"], "a", None)
     elif "object" in field.types:
@@ -197,7 +219,11 @@ def field_probes(contract: Contract, shape: RequestShape) -> Iterator[Probe]:
         high = shape.high(field)
         for value in _field_values(shape, field):
             body = encode(set_at(base, field.path, value))
-            yield make_probe(contract, body, media, label_value(field, value, high))
+            probe = make_probe(contract, body, media, label_value(field, value, high))
+            cause = lookalike_cause(field, value)
+            if cause and probe.verdict.answers == frozenset({Answer.INVALID}):
+                probe = dataclasses.replace(probe, cause=cause)
+            yield probe
         body = encode(without(base, field.path))
         label = f"missing {field.pointer}" if field.required else f"without {field.pointer}"
         yield make_probe(contract, body, media, label)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -32,6 +33,16 @@ from ._model import Probe, Reply
 # it "too large to judge" instead of judging the cut body.
 MAX_RESPONSE_BYTES = 16 << 20
 
+
+# RFC 6750 section 2.3: where OAuth clients put a bearer token in the URI. A place the
+# contract does not name (unless its security says so): the token must not authenticate.
+QUERY_TOKEN_PARAMETER = "access_token"  # noqa: S105 - a parameter name, not a secret
+# The auth scheme's name respelt, RFC 9110 section 11.1: credentials the target must accept.
+RESPELT: dict[Credential, Callable[[str, str], str]] = {
+    Credential.SCHEME_LOWER_CASE: lambda scheme, rest: f"{scheme.lower()} {rest}",
+    Credential.SCHEME_UPPER_CASE: lambda scheme, rest: f"{scheme.upper()} {rest}",
+    Credential.SCHEME_TWO_SPACES: lambda scheme, rest: f"{scheme}  {rest}",
+}
 
 # Bearer in the Authorization header: what a Transport presents unless told otherwise.
 BEARER = Security(
@@ -63,13 +74,15 @@ class Tokens:
     def presented(self, credential: Credential) -> tuple[str, ...]:
         """The secrets a request with ``credential`` puts on the wire."""
         match credential:
-            case Credential.VALID:
+            case Credential.VALID | Credential.QUERY_PARAMETER:
                 return (self.valid,)
             case Credential.FORBIDDEN:
                 return (self.forbidden,) if self.forbidden else ()
             case Credential.UNKNOWN:
                 return (self.unknown or self.never_issued,)
             case Credential.MISPLACED | Credential.INCOMPLETE:
+                return (self.valid,)
+            case _ if credential.authenticates:
                 return (self.valid,)
             case _:
                 return ()
@@ -88,8 +101,22 @@ def presentation(credential: Credential, tokens: Tokens, security: Security) -> 
             return _misplaced(requirement, tokens.valid, security)
         case Credential.INCOMPLETE:
             return present_requirement(Requirement(requirement.schemes[1:]), tokens.valid)
+        case Credential.QUERY_PARAMETER:
+            return Presentation(query={QUERY_TOKEN_PARAMETER: tokens.valid})
+    if credential in RESPELT:
+        return respelt(present_requirement(requirement, tokens.valid), credential)
     secret = tokens.presented(credential)
     return present_requirement(requirement, secret[0]) if secret else Presentation()
+
+
+def respelt(shown: Presentation, credential: Credential) -> Presentation:
+    """``shown`` with its ``Authorization`` header's scheme name spelt as ``credential`` says."""
+    value = shown.headers.get("Authorization")
+    if value is None:
+        return shown
+    scheme, _, rest = value.partition(" ")
+    headers = {**shown.headers, "Authorization": RESPELT[credential](scheme, rest)}
+    return Presentation(headers, shown.query, shown.cookies)
 
 
 def _misplaced(requirement: Requirement, token: str, security: Security) -> Presentation:

@@ -50,6 +50,7 @@ from ._model import Note as ReportNote
 from ._probes import Budget, boundary_probes, make_probe
 from ._schemathesis import schemathesis_probes
 from ._settings import Settings
+from ._stack_probes import stack_probes
 from ._transport import Transport, TransportError
 from .errors import TargetUnreachable, UsageError
 
@@ -197,7 +198,10 @@ class Engine:
             secured=self.contract.security.required,
             combined=_combined(self.contract),
         )
-        probes = boundary_probes(self.contract, self.shape, budget)
+        probes = [
+            *boundary_probes(self.contract, self.shape, budget),
+            *stack_probes(self.contract, self.shape, budget),
+        ]
         self.emit(PhaseStarted("boundaries", f"{len(probes)} fixed probes"))
         try:
             reply = self.transport.send(probes[0])

@@ -15,7 +15,9 @@ standard-library peer apply here too (byte order mark, UTF-16/32, NaN, duplicate
 lone surrogates). A lone surrogate cannot be encoded as UTF-8, so responses are written
 with ``json.dumps``' ASCII escapes, as ``JSONResponse`` would not.
 
-``--defect`` switches on a bug a team really makes (see ``DEFECTS``).
+``--defect`` switches on a bug a team really makes (see ``DEFECTS``). With
+``--expires-in-days`` the body also takes ``expiresInDays``, an integer from 1 to 365, for
+the contract tests/variants/expires-in-days.yaml, and echoes it.
 """
 
 import argparse
@@ -46,6 +48,7 @@ DEFECTS = {
     "no-token-check": "HTTPBearer only: any well-formed bearer token creates keys",
     "echo-token": "the 401 for an unknown token quotes the token it was sent",
     "detail-errors": "FastAPI's own HTTPException handler: {'detail': ...} without message",
+    "lax-mode": "pydantic's default lax mode: '1' is an integer, 1 a boolean",
 }
 
 
@@ -62,6 +65,27 @@ class CreateApiKey(BaseModel):
         return name
 
 
+class CreateExpiringApiKey(CreateApiKey):
+    expiresInDays: int = Field(ge=1, le=365)
+
+    @field_validator("expiresInDays", mode="before")
+    @classmethod
+    def whole_number(cls, value: Any) -> Any:
+        # JSON Schema counts 1.0 as an integer; pydantic's strict mode takes only 1.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def request_model(*, expiring: bool, lax: bool) -> type[CreateApiKey]:
+    base = CreateExpiringApiKey if expiring else CreateApiKey
+    if not lax:
+        return base
+
+    class Lax(base):  # type: ignore[valid-type, misc]
+        model_config = ConfigDict(strict=False)
+
+    return Lax
+
+
 class AsciiJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return json.dumps(content).encode()
@@ -71,8 +95,11 @@ def error(status: int, code: str, message: str) -> Response:
     return AsciiJSONResponse({"code": code, "message": message}, status)
 
 
-def create_app(tokens: set[str], forbidden: set[str], defects: set[str]) -> FastAPI:
+def create_app(
+    tokens: set[str], forbidden: set[str], defects: set[str], *, expiring: bool = False
+) -> FastAPI:
     app = FastAPI(default_response_class=AsciiJSONResponse)
+    Body = request_model(expiring=expiring, lax="lax-mode" in defects)
     bearer = HTTPBearer(auto_error=False)
 
     @app.middleware("http")
@@ -129,13 +156,11 @@ def create_app(tokens: set[str], forbidden: set[str], defects: set[str]) -> Fast
 
     @app.post("/api-keys", status_code=201, dependencies=[Depends(json_only)])
     def create_api_key(
-        body: CreateApiKey, token: Annotated[str, Depends(authorized)]
-    ) -> dict[str, str]:
-        return {
-            "name": body.name,
-            "clientId": str(uuid.uuid4()),
-            "clientSecret": secrets.token_urlsafe(32),
-        }
+        body: Body,  # type: ignore[valid-type]
+        token: Annotated[str, Depends(authorized)],
+    ) -> dict[str, Any]:
+        echoed = body.model_dump()  # type: ignore[attr-defined]
+        return {**echoed, "clientId": str(uuid.uuid4()), "clientSecret": secrets.token_urlsafe(32)}
 
     return app
 
@@ -146,12 +171,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", action="append", default=[], help="comma-separated")
     parser.add_argument("--forbidden", action="append", default=[], help="comma-separated")
     parser.add_argument("--defect", action="append", default=[], choices=sorted(DEFECTS))
+    parser.add_argument("--expires-in-days", action="store_true", help="take expiresInDays too")
     args = parser.parse_args(argv)
 
     def split(values: list[str]) -> set[str]:
         return {t for value in values for t in value.split(",") if t}
 
-    app = create_app(split(args.tokens), split(args.forbidden), set(args.defect))
+    app = create_app(
+        split(args.tokens), split(args.forbidden), set(args.defect), expiring=args.expires_in_days
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))

@@ -12,7 +12,7 @@
 
 const crypto = require("node:crypto");
 const http = require("node:http");
-const { parseArgs } = require("node:util");
+const { ApiError, options } = require("./peer_options");
 
 const MAX_LENGTH = 100;
 const MAX_BODY_BYTES = 1024 * 1024 * 8;
@@ -25,38 +25,6 @@ const DEFECTS = {
   "no-request-id-on-errors": "sets X-Request-Id only on the success response",
   "constant-secret": "derives clientSecret from a fixed value instead of randomBytes",
 };
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function options(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", default: "8000" },
-      tokens: { type: "string", multiple: true, default: [] },
-      forbidden: { type: "string", multiple: true, default: [] },
-      defect: { type: "string", multiple: true, default: [] },
-    },
-  });
-  const split = (list) => new Set(list.flatMap((v) => v.split(",")).filter(Boolean));
-  for (const defect of values.defect) {
-    if (!(defect in DEFECTS)) {
-      throw new Error(`unknown defect ${defect}; choose from ${Object.keys(DEFECTS).join(", ")}`);
-    }
-  }
-  return {
-    port: Number(values.port),
-    tokens: split(values.tokens),
-    forbidden: split(values.forbidden),
-    defects: new Set(values.defect),
-  };
-}
 
 function authenticate(header, config) {
   const match = /^\s*bearer\s+(\S+)\s*$/i.exec(header || "");
@@ -168,4 +136,4 @@ function serve(config) {
   return server;
 }
 
-serve(options(process.argv.slice(2)));
+serve(options(process.argv.slice(2), DEFECTS));

@@ -1,0 +1,3 @@
+module apikeys-go-peer
+
+go 1.19
