@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._json import LENIENT, JsonIssue, lenient_documents, read_json
+from ._json import LENIENT, JsonIssue, lenient_documents, read_json, replace_surrogates
 from ._media import LENIENT_MEDIA, MediaMatch, base_media_type, match_media_type
 from ._problems import Problem, schema_problems
 
@@ -132,7 +132,9 @@ def _judge_json(contract: Contract, body: bytes) -> BodyVerdict:
         return BodyVerdict(INVALID_ONLY, cause, issue=issue)
     documents = lenient_documents(body)
     if issue is JsonIssue.LONE_SURROGATE:
-        documents = (reading.document, *documents)
+        # Kept as the escape said (Python, JavaScript) or replaced by U+FFFD (Go): both
+        # are what RFC 8259 section 8.2 allows, so an echo of either is the value sent.
+        documents = (reading.document, replace_surrogates(reading.document), *documents)
     valid = [doc for doc in documents if not _problems_of(contract, doc)]
     if valid:
         return BodyVerdict(EITHER, issue.value, (), issue.value, tuple(valid), documents, issue)
