@@ -84,6 +84,7 @@ class Finding:
     def __post_init__(self) -> None:
         self.cause = self.cause or self.summary
         self.checks = self.checks or (self.check,)
+        self.shapes = self.shapes or [Shape(self.summary, self.occurrences, self.example)]
 
     @property
     def message(self) -> str:

@@ -88,17 +88,21 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     for text in ("Check ", check, "reproduce: curl"):
         assert text in out
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
-    assert set(cases) == set(CHECKS)
-    assert cases[check].find("failure") is not None
+    # One test case per cause ("check: cause"), and one per check without a finding.
+    assert {str(name).split(": ")[0] for name in cases} == set(CHECKS)
     assert cases["success_shape"].find("failure") is None
     data = json.loads(report.read_text())
     assert data["conforms"] is False
-    assert {f["check"] for f in data["findings"]} == {
-        name for name, case in cases.items() if case.find("failure") is not None
-    }
+    failed = {name for name, case in cases.items() if case.find("failure") is not None}
+    assert failed == {f"{f['check']}: {f['cause']}" for f in data["findings"]}
+    assert check in {f["check"] for f in data["findings"]}
     by_name = {c["name"]: c for c in data["checks"]}
     assert by_name[check]["failed"] > 0
-    assert all("curl" in f["example"]["curl"] for f in data["findings"])
+    for finding in data["findings"]:
+        assert "curl" in finding["example"]["curl"]  # the reproducer
+        assert finding["cause"]
+        assert finding["occurrences"] >= len(finding["shapes"]) >= 1
+        assert all("curl" in shape["example"]["curl"] for shape in finding["shapes"])
 
 
 def test_an_unreachable_target_exits_2_with_one_line() -> None:
