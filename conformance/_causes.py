@@ -268,8 +268,8 @@ class _Grouping:
 
         def headline(members: list[Failure]) -> str:
             return (
-                f"static success body: all {self.tally.successes} {_statuses(members)} "
-                "responses carried the same body"
+                f"static success body: every {_statuses(members)} response "
+                f"({self.tally.successes}) carried the same body"
             )
 
         self.take("static success body", shows_it, headline)

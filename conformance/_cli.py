@@ -113,7 +113,7 @@ def _token_hint(tokens: Tokens) -> str | None:
     }
     unset = [
         name
-        for name in TOKEN_VARIABLES.values()
+        for name in dict.fromkeys(TOKEN_VARIABLES.values())
         if given.get(name) and os.environ.get(name) != given[name]
     ]
     if not unset:
