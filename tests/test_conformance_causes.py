@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apikeys_contract.checks import CHECKS, Credential
-from conformance import Example, Finding
+from conformance import Example, Finding, Shape
 from conformance._causes import Failure, Tally, group
 
 ORDER = list(CHECKS)
@@ -40,6 +40,7 @@ def test_probes_sharing_a_cause_are_one_finding_across_checks() -> None:
     assert labelled.checks == ("acceptance", "rejection")
     assert labelled.occurrences == 2  # two requests, however many rules each broke
     assert labelled.example.curl == "curl name not echoed unchanged"  # the clearest
+    assert all(isinstance(s, Shape) for s in labelled.shapes)  # the public type
     assert {s.shape for s in labelled.shapes} == {
         "another media type answered 201",
         "name not echoed unchanged",
