@@ -10,11 +10,10 @@ verdict says why in ``leniency``. ``judge_body`` never raises.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._json import LENIENT, JsonIssue, lenient_documents, read_json
+from ._json import LENIENT, JsonIssue, lenient_documents, read_json, replace_surrogates
 from ._media import LENIENT_MEDIA, MediaMatch, base_media_type, match_media_type
 from ._problems import Problem, schema_problems
 
@@ -27,7 +26,6 @@ class Answer(enum.Enum):
     INVALID = "400, invalid input"
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SUCCESS_ONLY = frozenset({Answer.SUCCESS})
 INVALID_ONLY = frozenset({Answer.INVALID})
 EITHER = frozenset({Answer.SUCCESS, Answer.INVALID})
@@ -84,17 +82,6 @@ def _problems_of(contract: Contract, document: Any) -> tuple[Problem, ...]:
     return schema_problems(contract.request_validator, document)
 
 
-def _replaced(document: Any) -> Any:
-    """``document`` with lone surrogates in its top-level strings replaced by U+FFFD."""
-    if not isinstance(document, dict):
-        return document
-
-    def replace(value: Any) -> Any:
-        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
-
-    return {replace(key): replace(value) for key, value in document.items()}
-
-
 def judge_body(contract: Contract, body: bytes, content_type: str | None) -> BodyVerdict:
     """The answers the contract allows for ``body`` sent with ``content_type``."""
     try:
@@ -145,9 +132,9 @@ def _judge_json(contract: Contract, body: bytes) -> BodyVerdict:
         return BodyVerdict(INVALID_ONLY, cause, issue=issue)
     documents = lenient_documents(body)
     if issue is JsonIssue.LONE_SURROGATE:
-        # RFC 8259 section 8.2: what a parser makes of it is unpredictable; kept as is
-        # (Python, JavaScript) or replaced by U+FFFD (Go's encoding/json).
-        documents = (reading.document, _replaced(reading.document), *documents)
+        # Kept as the escape said (Python, JavaScript) or replaced by U+FFFD (Go): both
+        # are what RFC 8259 section 8.2 allows, so an echo of either is the value sent.
+        documents = (reading.document, replace_surrogates(reading.document), *documents)
     valid = [doc for doc in documents if not _problems_of(contract, doc)]
     if valid:
         return BodyVerdict(EITHER, issue.value, (), issue.value, tuple(valid), documents, issue)

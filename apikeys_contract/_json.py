@@ -200,6 +200,29 @@ def lone_surrogate(document: Any) -> str | None:
     return None
 
 
+def replace_surrogates(document: Any) -> Any:
+    """``document`` with every lone surrogate replaced by U+FFFD, as Go's
+    ``encoding/json`` and the WHATWG decoders read one (RFC 8259 section 8.2 leaves it open)."""
+    if lone_surrogate(document) is None:
+        return document
+    try:
+        return _replaced(document)
+    except RecursionError:
+        return document
+
+
+def _replaced(document: Any) -> Any:
+    if isinstance(document, str):
+        if not _has_surrogate(document):
+            return document
+        return document.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(document, dict):
+        return {_replaced(k): _replaced(v) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_replaced(item) for item in document]
+    return document
+
+
 def _has_surrogate(text: str) -> bool:
     try:
         text.encode("utf-8")

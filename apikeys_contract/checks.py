@@ -35,6 +35,7 @@ FORBIDDEN = int(HTTPStatus.FORBIDDEN)
 MIN_SECRET_LENGTH = 8
 EXCERPT = 160
 RESPONSE_EXCERPT = 200
+REFLECTED = "token reflected in the response"
 
 
 class Credential(enum.Enum):
@@ -199,6 +200,15 @@ def response_excerpt(got: Received | None, limit: int = RESPONSE_EXCERPT) -> str
     return head + repr(body + ("…" if len(got.body) > limit else ""))
 
 
+def json_excerpt(value: Any, limit: int = 60) -> str:
+    """A received JSON value as JSON text, escaped once (``"\\ufffd"``, not ``'"\\\\ufffd"'``)."""
+    try:
+        text = json.dumps(value)
+    except (ValueError, RecursionError):
+        text = excerpt(repr(value), limit)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _judgeable(rules: Rules, got: Received) -> bool:
     return got.status in rules.contract.responses and got.status < HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -274,8 +284,7 @@ def acceptance(rules: Rules, sent: Sent, got: Received) -> Result:
             found.append(
                 Violation(
                     f"{key} not echoed unchanged",
-                    f"{key} {excerpt(json.dumps(document[key]), 60)} for "
-                    f"{describe_value(sent_values[0])}",
+                    f"{key} {json_excerpt(document[key])} for {describe_value(sent_values[0])}",
                     f"the {key} sent, unchanged",
                 )
             )
@@ -335,7 +344,7 @@ def authentication(rules: Rules, sent: Sent, got: Received) -> Result:
         if where:
             found.append(
                 Violation(
-                    "token reflected in the response",
+                    REFLECTED,
                     f"a presented credential in the response {', '.join(where)}",
                     "responses that never repeat a credential",
                 )
@@ -537,7 +546,7 @@ def success_shape(rules: Rules, sent: Sent, got: Received) -> Result:
             found.append(
                 Violation(
                     f"{key} repeated",
-                    f"{key} {excerpt(value, 60)}, already returned by an earlier call",
+                    f"{key} {json_excerpt(document[key])}, already returned by an earlier call",
                     f"a new {key} on every call",
                 )
             )

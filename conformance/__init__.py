@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
-    from ._model import CheckState, CheckSummary, Example, Finding, InternalError, Note, Report
+    from ._model import (
+        CheckState,
+        CheckSummary,
+        Example,
+        Finding,
+        InternalError,
+        Note,
+        Report,
+        Shape,
+    )
     from ._settings import PROFILES, Profile, Settings
     from ._transport import Tokens
     from .checks import CHECKS
@@ -42,6 +51,7 @@ _HOME = {
     "Profile": "._settings",
     "Report": "._model",
     "Settings": "._settings",
+    "Shape": "._model",
     "TargetUnreachable": ".errors",
     "Tokens": "._transport",
     "UsageError": ".errors",
@@ -68,6 +78,7 @@ __all__ = [
     "Profile",
     "Report",
     "Settings",
+    "Shape",
     "TargetUnreachable",
     "Tokens",
     "UsageError",

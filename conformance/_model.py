@@ -56,10 +56,21 @@ class Example:
     request_body_encoding: str = "utf-8"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One kind of request that showed a finding, with its clearest example."""
+
+    shape: str
+    occurrences: int
+    example: Example
+
+
 @dataclass
 class Finding:
-    """One distinct violation (or note), with the smallest example that shows it; the
-    ``received`` and ``documented`` lines describe that example."""
+    """One cause of violations, with the smallest example that shows it; the ``received``
+    and ``documented`` lines describe that example. ``cause`` names the defect in words;
+    ``summary`` says it with what was seen; ``checks`` lists every check that saw it
+    (``check`` is the first); ``shapes`` the kinds of request that showed it."""
 
     check: str
     summary: str
@@ -69,6 +80,14 @@ class Finding:
     occurrences: int = 1
     example_size: int = 0
     seen_with: Counter[str] = field(default_factory=Counter)
+    cause: str = ""
+    checks: tuple[str, ...] = ()
+    shapes: list[Shape] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cause = self.cause or self.summary
+        self.checks = self.checks or (self.check,)
+        self.shapes = self.shapes or [Shape(self.summary, self.occurrences, self.example)]
 
     @property
     def message(self) -> str:
@@ -156,7 +175,8 @@ class Report:
         return not self.findings and self.aborted is None and not self.internal_errors
 
     def findings_for(self, check: str) -> list[Finding]:
-        return [f for f in self.findings if f.check == check]
+        """The findings ``check`` saw, alone or with other checks."""
+        return [f for f in self.findings if check in f.checks]
 
     def notes_for(self, check: str) -> list[Note]:
         return [n for n in self.notes if n.check == check]

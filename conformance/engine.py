@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from apikeys_contract import Contract, SpecError, load_contract, request_body_text
+from apikeys_contract import Answer, Contract, SpecError, load_contract, request_body_text
 from apikeys_contract.checks import (
     CHECKS,
+    DENIED,
+    Credential,
     InternalError,
     Note,
     Rules,
@@ -30,6 +32,16 @@ from apikeys_contract.checks import (
 )
 
 from . import strategies
+from ._causes import (
+    DENIED_STATUSES,
+    Failure,
+    Tally,
+    answers_the_body,
+    group,
+    probe_cause,
+    shape_of,
+    traits_of,
+)
 from ._curl import curl_command, mask
 from ._fields import RequestShape, encode
 from ._model import (
@@ -42,6 +54,7 @@ from ._model import (
     PhaseStarted,
     Probe,
     ProbeSent,
+    Reply,
     Report,
     RunFinished,
 )
@@ -64,7 +77,7 @@ WRONG_PATH_STATUSES = (404, 405)
 WRONG_PATH_PROBES = 5
 
 Listener = Callable[[Event], None]
-Key = tuple[str, str]
+Key = tuple[str, str, str]  # check, summary, the probe's cause
 
 
 class _Aborted(BaseException):
@@ -122,12 +135,13 @@ class Engine:
             ],
             strict=settings.strict,
         )
-        self._findings: dict[Key, Finding] = {}
-        self._notes: dict[Key, ReportNote] = {}
+        # Every failure by (check, summary, probe cause) and shape; grouped by cause at the end.
+        self._findings: dict[tuple[Key, str, frozenset[str]], Failure] = {}
+        self._tally = Tally()
+        self._notes: dict[tuple[str, str], ReportNote] = {}
         # Which example a finding shows: fixed boundary probes first (they are minimal by
         # construction), then examples Hypothesis shrank, then raw generated ones; smaller wins.
         self._rank = BOUNDARY
-        self._example_rank: dict[Key, tuple[int, int, int]] = {}
         self._failures_in_a_row = 0
         self._phases: dict[str, int] = {}
         self._first_statuses: list[int | None] = []
@@ -160,7 +174,7 @@ class Engine:
     def _finish(self, started: float) -> None:
         order = list(CHECKS)
         report = self.report
-        report.findings = sorted(self._findings.values(), key=lambda f: order.index(f.check))
+        report.findings = group(list(self._findings.values()), self._tally, order)
         report.notes = sorted(self._notes.values(), key=lambda n: order.index(n.check))
         report.requests = self.transport.sent
         report.duration = time.monotonic() - started
@@ -233,7 +247,7 @@ class Engine:
 
     def _fuzz(self, phase: str, probes: st.SearchStrategy[Probe]) -> None:
         self.emit(PhaseStarted(phase, f"up to {self.settings.examples} generated probes"))
-        before = set(self._findings)
+        before = {key for key, _, _ in self._findings}
 
         def explore(probe: Probe) -> None:
             self._exchange(phase, probe)
@@ -242,7 +256,8 @@ class Engine:
         stopped = self._hypothesis(phase, explore, probes, shrink=False)
         self._rank = SHRUNK
         profile = self.settings.profile
-        for key in [k for k in self._findings if k not in before][: profile.hunts_per_phase]:
+        new = dict.fromkeys(key for key, _, _ in self._findings if key not in before)
+        for key in list(new)[: profile.hunts_per_phase]:
             if stopped is None:
                 stopped = self._hunt(phase, probes, key, profile.requests_per_hunt)
         self._finish_phase(phase, stopped)
@@ -250,14 +265,20 @@ class Engine:
     def _hunt(
         self, phase: str, probes: st.SearchStrategy[Probe], key: Key, budget: int
     ) -> str | None:
-        """Find ``key`` again from the same seed and let Hypothesis shrink it."""
+        """Find ``key`` again from the same seed and let Hypothesis shrink it. A probe
+        already sent is answered from memory, so that a replay after the budget is spent
+        fails as it did (Hypothesis calls a test that changes its mind flaky)."""
         spent = [0]
+        answered: dict[tuple[object, ...], bool] = {}
 
         def hunt(probe: Probe) -> None:
-            if spent[0] >= budget:
-                return
-            spent[0] += 1
-            if key in self._exchange(phase, probe):
+            sent = (probe.kind, probe.body, probe.content_type, probe.credential)
+            if sent not in answered:
+                if spent[0] >= budget:
+                    return
+                spent[0] += 1
+                answered[sent] = key in self._exchange(phase, probe)
+            if answered[sent]:
                 raise _Found
 
         return self._hypothesis(phase, hunt, probes, shrink=True)
@@ -313,6 +334,7 @@ class Engine:
         self._failures_in_a_row += 1
         self._phases[phase] = self._phases.get(phase, 0) + 1
         self._first(None)
+        self._count(probe, None)
         violation = Violation(
             "no HTTP response",
             f"{exc} for {probe.kind}",
@@ -351,8 +373,9 @@ class Engine:
         probe, reply = exchange.probe, exchange.reply
         self._first(reply.status)
         self._collect_secrets(reply.status, reply.body)
+        self._count(probe, reply)
         sent = probe.sent(self.settings.tokens.presented(probe.credential))
-        violated: set[Key] = set()
+        verdicts: list[tuple[CheckSummary, list[Violation], list[Note]]] = []
         for summary in self.report.checks:
             if not summary.selected:
                 continue
@@ -362,7 +385,8 @@ class Engine:
                 continue
             if result is None:
                 continue
-            failed = False
+            violations: list[Violation] = []
+            notes: list[Note] = []
             for item in result:
                 if isinstance(item, Note) and item.lenient and self.settings.strict:
                     item = Violation(
@@ -371,16 +395,53 @@ class Engine:
                         "a 400 under --strict: the contract leaves this open, --strict does not",
                     )
                 if isinstance(item, Violation):
-                    violated.add(self._record(summary.name, item, probe, exchange))
-                    failed = True
+                    violations.append(item)
                 else:
-                    self._note(summary.name, item, probe, exchange)
-            if failed:
+                    notes.append(item)
+            verdicts.append((summary, violations, notes))
+        # A probe is a finding or a note, never both: when the answer to its body broke a
+        # rule, what the contract leaves open about that body is no longer the story.
+        body_broken = any(
+            answers_the_body(check.name, violation.summary)
+            for check, violations, _ in verdicts
+            for violation in violations
+        )
+        violated: set[Key] = set()
+        for summary, violations, notes in verdicts:
+            for violation in violations:
+                violated.add(self._record(summary.name, violation, probe, exchange))
+            for note in notes:
+                if not (note.lenient and body_broken):
+                    self._note(summary.name, note, probe, exchange)
+            if violations:
                 summary.failed += 1
             else:
                 summary.passed += 1
         self.emit(ProbeSent(phase, probe.kind, reply.status, len(violated)))
         return violated
+
+    def _count(self, probe: Probe, reply: Reply | None) -> None:
+        """What grouping by cause needs to know of every exchange."""
+        tally = self._tally
+        tally.exchanges += 1
+        tally.traits.update(traits_of(self.contract, probe))
+        if reply is None:
+            return
+        status = reply.status
+        success = 200 <= status < 300
+        if success:
+            tally.successes += 1
+            tally.success_bodies.add(reply.body)
+        if probe.credential is Credential.VALID:
+            answers = probe.verdict.answers
+            if Answer.SUCCESS not in answers:
+                tally.invalid += 1
+                tally.invalid_refused += not success
+            elif Answer.INVALID in answers and success:
+                tally.lenient_accepted.add(tally.exchanges)
+        elif probe.credential in DENIED or probe.credential is Credential.FORBIDDEN:
+            tally.denied += 1
+            tally.denied_refused += status in DENIED_STATUSES
 
     def _collect_secrets(self, status: int, body: bytes) -> None:
         fields = self.contract.secret_fields
@@ -419,33 +480,39 @@ class Engine:
     def _record(
         self, check: str, violation: Violation, probe: Probe, exchange: Exchange | None
     ) -> Key:
-        key = (check, self._mask(violation.summary))
-        found = self._findings.get(key)
+        summary = self._mask(violation.summary)
+        key: Key = (check, summary, probe_cause(check, summary, probe))
+        raw = (key, shape_of(probe), traits_of(self.contract, probe))
+        failure = self._findings.get(raw)
         # The clearest example wins: fewest traits, then fewest bytes.
         rank = (self._rank, probe.kind.count(", "), probe.size)
-        if found is not None:
-            found.occurrences += 1
-            found.seen_with[self._mask(probe.kind)] += 1
-            if rank >= self._example_rank[key]:
+        if failure is not None:
+            failure.exchanges.add(self._tally.exchanges)
+            failure.finding.occurrences += 1
+            failure.finding.seen_with[self._mask(probe.kind)] += 1
+            if rank >= failure.rank:
                 return key
-        self._example_rank[key] = rank
-        example = self._example(probe, exchange)
-        if found is not None:
             # The example and the lines describing it always come from the same request.
-            found.example, found.example_size = example, probe.size
+            failure.rank = rank
+            found = failure.finding
+            found.example, found.example_size = self._example(probe, exchange), probe.size
             found.received = self._mask(violation.received)
             found.documented = self._mask(violation.documented)
             return key
         finding = Finding(
             check=check,
-            summary=key[1],
+            summary=summary,
             received=self._mask(violation.received),
             documented=self._mask(violation.documented),
-            example=example,
+            example=self._example(probe, exchange),
             example_size=probe.size,
         )
-        finding.seen_with[example.kind] += 1
-        self._findings[key] = finding
+        finding.seen_with[finding.example.kind] += 1
+        credential = probe.credential
+        failure = Failure(
+            finding, rank, key[2], raw[1], credential, raw[2], {self._tally.exchanges}
+        )
+        self._findings[raw] = failure
         return key
 
     def _note(self, check: str, note: Note, probe: Probe, exchange: Exchange) -> None:

@@ -12,12 +12,22 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._model import CheckState, Event, Finding, PhaseFinished, PhaseStarted, ProbeSent, Report
+from ._model import (
+    CheckState,
+    CheckSummary,
+    Event,
+    Finding,
+    PhaseFinished,
+    PhaseStarted,
+    ProbeSent,
+    Report,
+)
 
 FORMAT_VERSION = 2
 # Checks whose findings are told apart by what the probe held (its traits).
 TRAIT_CHECKS = ("acceptance", "rejection")
 WIDTH = 60
+SHAPES_SHOWN = 12
 PHASE_COLUMN = 15
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -66,11 +76,24 @@ def _seen_with(finding: Finding) -> str:
     return shown + more
 
 
+def _shape_lines(finding: Finding) -> list[str]:
+    shapes = finding.shapes
+    if len(shapes) <= 1:
+        return []
+    lines = [f"    {len(shapes)} kinds (count: clearest example):"]
+    for shape in shapes[:SHAPES_SHOWN]:
+        lines.append(f"      - {shape.shape} ({shape.occurrences}): {shape.example.kind}")
+    if len(shapes) > SHAPES_SHOWN:
+        lines.append(f"      - and {len(shapes) - SHAPES_SHOWN} more (in the JSON report)")
+    return lines
+
+
 def _finding_lines(number: int, finding: Finding) -> list[str]:
     example = finding.example
     answered = f" -> HTTP {example.status}" if example.status is not None else ""
+    checks = f" (also {', '.join(finding.checks[1:])})" if len(finding.checks) > 1 else ""
     lines = [
-        f"[{number}] {finding.check}: {finding.summary}",
+        f"[{number}] {finding.check}: {finding.summary}{checks}",
         f"    received:  {finding.received}",
         f"    contract:  {finding.documented}",
         f"    example:   {example.kind}{answered} (seen {finding.occurrences} time"
@@ -79,8 +102,10 @@ def _finding_lines(number: int, finding: Finding) -> list[str]:
     common = finding.common_traits
     if common:
         lines.append(f"    common to all {finding.occurrences}: {', '.join(common)}")
+    shapes = _shape_lines(finding)
+    lines += shapes
     seen = _seen_with(finding)
-    if seen and finding.check in TRAIT_CHECKS:
+    if seen and finding.check in TRAIT_CHECKS and not shapes:
         lines.append(f"    seen with: {seen}")
     lines.append(f"    reproduce: {example.curl}")
     return lines
@@ -129,18 +154,26 @@ def console_summary(report: Report, *, token_hint: str | None = None) -> str:
 
 
 def junit_xml(report: Report) -> str:
-    """One test case per check, so that CI systems list each property; a check that never
-    ran is skipped, and internal errors are errors."""
-    failed = [c for c in report.checks if c.state is CheckState.FAILED]
-    skipped = [c for c in report.checks if c.state is CheckState.NOT_RUN]
+    """One test case per cause, so that CI systems list each defect once (named by its
+    check and cause, which do not change with counts); a check without a finding of its
+    own is one test case: passed, skipped when it never ran, or skipped when its failures
+    belong to a cause listed under another check. Internal errors are errors."""
+    cases: list[tuple[CheckSummary, Finding | None]] = []
+    for check in report.checks:
+        own = [f for f in report.findings if f.check == check.name]
+        cases += [(check, f) for f in own] or [(check, None)]
+    failures = sum(finding is not None for _, finding in cases)
+    skipped = sum(
+        finding is None and check.state is not CheckState.PASSED for check, finding in cases
+    )
     errors = len(report.internal_errors) + (1 if report.aborted else 0)
     suite = ET.Element(
         "testsuite",
         name="apikeys-conformance",
-        tests=str(len(report.checks) + errors),
-        failures=str(len(failed)),
+        tests=str(len(cases) + errors),
+        failures=str(failures),
         errors=str(errors),
-        skipped=str(len(skipped)),
+        skipped=str(skipped),
         time=f"{report.duration:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -152,18 +185,23 @@ def junit_xml(report: Report) -> str:
         ("strict", str(report.strict).lower()),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
-    for check in report.checks:
-        case = ET.SubElement(suite, "testcase", classname="conformance", name=check.name, time="0")
-        findings = report.findings_for(check.name)
-        if check.state is CheckState.FAILED:
+    numbers = {id(f): n for n, f in enumerate(report.findings, 1)}
+    for check, finding in cases:
+        name = check.name if finding is None else f"{check.name}: {finding.cause}"
+        case = ET.SubElement(
+            suite, "testcase", classname="conformance", name=_xml_text(name), time="0"
+        )
+        if finding is not None:
             failure = ET.SubElement(
-                case, "failure", message=_xml_text(findings[0].message), type="ContractViolation"
+                case, "failure", message=_xml_text(finding.message), type="ContractViolation"
             )
-            failure.text = _xml_text(
-                "\n\n".join("\n".join(_finding_lines(n, f)) for n, f in enumerate(findings, 1))
-            )
+            failure.text = _xml_text("\n".join(_finding_lines(numbers[id(finding)], finding)))
         elif check.state is CheckState.NOT_RUN:
             ET.SubElement(case, "skipped", message=_xml_text(check.skipped_reason or "not run"))
+        elif check.state is CheckState.FAILED:
+            elsewhere = [f"{f.check}: {f.cause}" for f in report.findings_for(check.name)]
+            message = "its failures belong to " + ("; ".join(elsewhere) or "no finding")
+            ET.SubElement(case, "skipped", message=_xml_text(message))
         out = f"{check.description}. passed {check.passed}, failed {check.failed}"
         if check.skipped_reason:
             out += f". note: {check.skipped_reason}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -25,6 +26,7 @@ from conformance import (
 
 from .servers import serve
 from .targets import BROKEN, FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
+from .targets.accepts_all import create_accepts_all
 from .targets.misbehaving import refused_url
 
 QUICK = ["--max-examples", "5"]
@@ -88,17 +90,21 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     for text in ("Check ", check, "reproduce: curl"):
         assert text in out
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
-    assert set(cases) == set(CHECKS)
-    assert cases[check].find("failure") is not None
+    # One test case per cause ("check: cause"), and one per check without a finding.
+    assert {str(name).split(": ")[0] for name in cases} == set(CHECKS)
     assert cases["success_shape"].find("failure") is None
     data = json.loads(report.read_text())
     assert data["conforms"] is False
-    assert {f["check"] for f in data["findings"]} == {
-        name for name, case in cases.items() if case.find("failure") is not None
-    }
+    failed = {name for name, case in cases.items() if case.find("failure") is not None}
+    assert failed == {f"{f['check']}: {f['cause']}" for f in data["findings"]}
+    assert check in {f["check"] for f in data["findings"]}
     by_name = {c["name"]: c for c in data["checks"]}
     assert by_name[check]["failed"] > 0
-    assert all("curl" in f["example"]["curl"] for f in data["findings"])
+    for finding in data["findings"]:
+        assert "curl" in finding["example"]["curl"]  # the reproducer
+        assert finding["cause"]
+        assert finding["occurrences"] >= len(finding["shapes"]) >= 1
+        assert all("curl" in shape["example"]["curl"] for shape in finding["shapes"])
 
 
 def test_an_unreachable_target_exits_2_with_one_line() -> None:
@@ -296,4 +302,34 @@ def test_the_reproducers_say_which_variables_to_export(
     with serve(create_target(Defects(plain_text_errors=True))) as url:
         _, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, max_examples=2)
     assert "export APIKEYS_CONFORMANCE_TOKEN" in out
+    [hint] = [line for line in out.splitlines() if " export " in line]
+    assert hint.count("APIKEYS_CONFORMANCE_TOKEN") == 1, hint  # each variable named once
     assert VALID_TOKEN not in out
+
+
+def test_a_target_that_accepts_everything_reads_as_four_causes() -> None:
+    # A real process, the default profile, as the docs show it: one finding per cause, each
+    # kind of request that showed it listed, and no phase cut short by a flaky hunt.
+    with serve(create_accepts_all()) as url:
+        done = cli(
+            "--base-url",
+            url,
+            env={
+                "APIKEYS_CONFORMANCE_TOKEN": VALID_TOKEN,
+                "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN": FORBIDDEN_TOKEN,
+            },
+        )
+    assert done.returncode == EXIT_VIOLATIONS, done.stdout + done.stderr
+    out = done.stdout
+    assert "FAIL: 4 distinct violations in 5 checks" in out, out
+    headlines = [line for line in out.splitlines() if line.startswith("[")]
+    assert [h.split(": ", 2)[1].split(":")[0] for h in headlines] == [
+        "request bodies are not validated",
+        "requests are not authenticated",
+        "X-Request-Id repeated",
+        "static success body",
+    ], headlines
+    assert re.search(r"\n    \d+ kinds \(count: clearest example\):\n      - /name", out), out
+    assert re.search(r"\n      - and \d+ more \(in the JSON report\)\n", out), out
+    assert "stopped early" not in out
+    assert "Traceback" not in out + done.stderr

@@ -9,6 +9,7 @@ from conformance import PROFILES, Report, Settings, Tokens, run_engine
 
 from .servers import serve
 from .targets import BROKEN, FORBIDDEN_TOKEN, ODD_BUT_CONFORMING, VALID_TOKEN, create_target
+from .targets.accepts_all import CAUSES, create_accepts_all
 from .targets.reference import Defects
 
 # Fewer generated examples for broken targets: the suite stays fast, and the defects
@@ -22,7 +23,8 @@ def check(url: str, *, examples: int | None = None, **options: object) -> Report
 
 
 def describe(report: Report) -> str:
-    return "\n".join(f.check + ": " + f.message for f in report.findings) or "no findings"
+    lines = [f"{', '.join(f.checks)}: {f.message}" for f in report.findings]
+    return "\n".join(lines) or "no findings"
 
 
 # Checks a defect may trip besides its own, because the same response breaks them too
@@ -31,9 +33,10 @@ ALSO = {
     "whitespace-names-accepted": {"success_shape"},
     "trims-before-counting": {"success_shape", "acceptance"},  # "\x1c" trims to ""
     "python-whitespace": {"rejection", "success_shape"},  # "\ufeff" is no \s in Python
-    "name-not-echoed": set(),
-    "unknown-token-echoed": set(),
 }
+# One finding per defect, but for the two defects that fail both ways: valid names refused
+# and invalid ones accepted (which the harness cannot tell from two defects).
+FINDINGS = {"trims-before-counting": 2, "python-whitespace": 2}
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -44,8 +47,11 @@ def test_broken_target_is_flagged_by_its_check(name: str) -> None:
     assert not report.conforms
     assert report.findings_for(check_name), describe(report)
     assert report.summary(check_name).state.value == "FAIL"
-    fired = {f.check for f in report.findings}
+    fired = {c for f in report.findings for c in f.checks}
     assert fired <= {check_name} | ALSO.get(name, set()), describe(report)
+    assert len(report.findings) == FINDINGS.get(name, 1), describe(report)
+    failing = {s.name for s in report.checks if s.state.value == "FAIL"}
+    assert failing == fired, describe(report)  # every failure belongs to a finding
     assert not report.internal_errors, report.internal_errors
 
 
@@ -143,3 +149,66 @@ def test_one_defect_is_one_finding_that_names_its_cause() -> None:
     # Every probe that showed it held astral characters (counted as 2 UTF-16 units each).
     assert "astral characters" in finding.common_traits
     assert "astral characters" in finding.example.kind
+
+
+@pytest.mark.parametrize("body", ["empty strings", "the contract's example"])
+def test_a_target_that_accepts_everything_gets_one_finding_per_cause(body: str) -> None:
+    # Like Mockoon CLI serving the contract: 201, a static body and a constant request id
+    # to any body, with any credential or none, in any media type. Four causes.
+    with serve(create_accepts_all(body)) as url:  # type: ignore[arg-type]
+        report = check(url, examples=BROKEN_EXAMPLES)
+    assert sorted(f.cause for f in report.findings) == sorted(CAUSES), describe(report)
+    unvalidated = next(f for f in report.findings if f.cause == CAUSES[0])
+    shapes = {s.shape for s in unvalidated.shapes}
+    # Every kind of invalid body the run sent is listed, each with its own example.
+    assert {"malformed JSON", "/name over maxLength", "missing /name"} <= shapes, shapes
+    assert any(s.startswith("another media type") for s in shapes), shapes
+    assert unvalidated.occurrences == sum(s.occurrences for s in unvalidated.shapes)
+    assert all(s.example.status == 201 for s in unvalidated.shapes)
+    unauthenticated = next(f for f in report.findings if f.cause == CAUSES[1])
+    assert {s.shape for s in unauthenticated.shapes} >= {"no credentials", "never-issued token"}
+    # A probe is a finding or a note, never both: a body the contract leaves open (a byte
+    # order mark...) is a note, unless the answer to it broke a rule (its name not echoed).
+    noted = {n.example.kind for n in report.notes if n.example is not None}
+    assert not noted & set(unvalidated.seen_with), noted
+    if body == "empty strings":  # no name echoed: every answer broke a rule
+        assert report.notes == [], report.notes
+
+
+def test_two_crashes_with_the_same_status_are_two_findings() -> None:
+    # One server crashes on a lone surrogate, and separately on deep nesting: after the
+    # first is fixed, the second must not look new.
+    defects = Defects(crash_on_lone_surrogate=True, crash_on_depth=1024)
+    with serve(create_target(defects)) as url:
+        report = check(url, examples=BROKEN_EXAMPLES)
+    crashes = report.findings_for("status_conformance")
+    assert len(report.findings) == len(crashes) == 2, describe(report)
+    by_cause = {f.cause: f for f in crashes}
+    surrogate = by_cause["server error 500 for a lone surrogate escape in a string"]
+    nested = by_cause["server error 500 for nesting deeper than the parser allows"]
+    assert surrogate.example.kind == "lone surrogate escape"
+    assert "nested 1024 levels" in nested.example.kind
+    assert all(s.example.status == 500 for f in crashes for s in f.shapes)
+
+
+def test_a_lone_surrogate_read_as_u_fffd_is_a_note_and_not_a_finding() -> None:
+    # Go's encoding/json: {"name": "\\ud800"} -> 201 with "\ufffd". RFC 8259 section 8.2
+    # leaves a lone surrogate to the parser, so that is lenient, not a broken echo.
+    with serve(create_target(Defects(lone_surrogates_replaced=True))) as url:
+        report = check(url, examples=BROKEN_EXAMPLES)
+        strict = check(url, examples=BROKEN_EXAMPLES, strict=True)
+    assert report.conforms, describe(report)
+    lenient = [n for n in report.notes if n.summary.endswith("a lone surrogate escape in a string")]
+    assert lenient, report.notes
+    assert lenient[0].example is not None
+    assert lenient[0].example.kind == "lone surrogate escape"
+    [finding] = [f for f in strict.findings if "lone surrogate" in f.summary]
+    assert finding.check == "rejection"
+    assert "lone surrogate" not in " ".join(n.summary for n in strict.notes)
+
+
+def test_received_values_are_escaped_once() -> None:
+    with serve(create_target(Defects(name_not_echoed=True))) as url:
+        report = check(url, examples=BROKEN_EXAMPLES)
+    [finding] = report.findings
+    assert finding.received.startswith('name "static name" for '), finding.received

@@ -81,7 +81,7 @@ def test_the_run_report_is_written_when_the_proxy_stops(tmp_path: Path) -> None:
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "1"
     failed = [case.get("name") for case in suite if case.find("failure") is not None]
-    assert failed == ["headers"]
+    assert failed == ["headers: X-Request-Id repeated"]  # one test case per cause
     assert VALID_TOKEN not in report_json.read_text() + junit.read_text()
 
 

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apikeys_contract import load_contract
+from apikeys_contract._json import replace_surrogates
 
 CONTRACT = load_contract()
 VALID_TOKEN = "conformance-valid-token"
@@ -42,6 +43,9 @@ class Defects:
     success_status: int = 201
     crash_on_non_string: bool = False
     crash_on_char: str | None = None
+    crash_on_lone_surrogate: bool = False  # a 500 where the name cannot be encoded
+    crash_on_depth: int | None = None  # a 500 for JSON nested this deep or deeper
+    lone_surrogates_replaced: bool = False  # read as U+FFFD, as Go's encoding/json does
     reflect_token: bool = False
     constant_secret: bool = False
     # Odd but conforming
@@ -103,6 +107,9 @@ def _reject_constant(name: str) -> Any:
 
 
 def _parse(raw: bytes, defects: Defects) -> Any:
+    depth = defects.crash_on_depth
+    if depth is not None and b"[" * depth in raw:
+        raise Rejected(500, "internal_error", "maximum recursion depth exceeded")
     try:
         if defects.lenient_json:
             document = json.loads(raw)
@@ -110,6 +117,8 @@ def _parse(raw: bytes, defects: Defects) -> Any:
             document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise Rejected(defects.invalid_status, "malformed_json", "Body is not JSON") from exc
+    if defects.lone_surrogates_replaced:
+        document = replace_surrogates(document)
     if not isinstance(document, dict) or "name" not in document:
         raise Rejected(defects.invalid_status, "invalid_request", "name is required")
     if defects.rejects_extra_properties and set(document) != {"name"}:
@@ -117,6 +126,8 @@ def _parse(raw: bytes, defects: Defects) -> Any:
     try:
         _check_name(document["name"], defects)
     except UnicodeEncodeError as exc:
+        if defects.crash_on_lone_surrogate:
+            raise Rejected(500, "internal_error", "'utf-8' codec can't encode") from exc
         raise Rejected(defects.invalid_status, "invalid_request", "not Unicode") from exc
     return document
 
@@ -230,5 +241,6 @@ ODD_BUT_CONFORMING: dict[str, Defects] = {
     "no-error-code": Defects(error_code=False),
     "upper-case-header-name": Defects(request_id_header=CONTRACT.request_id_header.upper()),
     "lenient-json": Defects(lenient_json=True),
+    "lone-surrogates-replaced": Defects(lone_surrogates_replaced=True),
     "body-checked-before-auth": Defects(body_before_auth=True),
 }
