@@ -37,6 +37,12 @@ ERROR_CHECK = "error_shape"
 SHAPE_CHECK = "success_shape"
 BODY_CHECKS = ("acceptance", "rejection")
 ECHO_SUFFIX = " not echoed unchanged"
+# Checks whose labelled failures yield to the same failure on unlabelled probes: a valid
+# body's refusal or changed echo has one general cause more often than a label's.
+GENERAL_FIRST_CHECKS = frozenset({"acceptance"})
+# Checks whose unlabelled failures join a labelled cause with the same summary: the same
+# refusal (or acceptance) missed by other probes, such as random bytes in invalid UTF-8.
+ABSORBING = frozenset({"acceptance", "rejection"})
 # How deep a body too deep to judge is read, to say what else it holds.
 SHALLOW = 3
 DENIED_STATUSES = (401, 403)
@@ -46,8 +52,13 @@ Rank = tuple[int, int, int]
 
 def shape_of(probe: Probe) -> str:
     """The kind of request a probe is: its cause, its credential, what its body holds."""
-    if probe.cause:
-        return probe.cause
+    return probe.cause or sent_shape_of(probe)
+
+
+def sent_shape_of(probe: Probe) -> str:
+    """What a probe's request holds, whatever failure it was built to show: a probe's cause
+    names what a wrong answer to it means (a coercing validator for a 201), not why a
+    server crashed on it."""
     if probe.credential is not Credential.VALID:
         return str(probe.credential.value)
     verdict = probe.verdict
@@ -57,14 +68,14 @@ def shape_of(probe: Probe) -> str:
 
 
 def traits_of(contract: Contract, probe: Probe) -> frozenset[str]:
-    """Everything a probe's request is known to hold: its shape, every problem of its body
+    """Everything a probe's request is known to hold: what it sends, every problem of its body
     (those under a nesting too deep to judge too), its JSON issue."""
     verdict = probe.verdict
     problems = list(verdict.problems)
     if any(p.keyword == "depth" for p in problems):
         for document in verdict.readings:
             problems += schema_problems(contract.request_validator, _shallow(document))
-    traits = {shape_of(probe), *(describe(p) for p in problems if p.keyword != "depth")}
+    traits = {sent_shape_of(probe), *(describe(p) for p in problems if p.keyword != "depth")}
     if verdict.issue is not None:
         traits.add(str(verdict.issue.value))
     return frozenset(traits)
@@ -97,6 +108,8 @@ class Failure:
     #: Which exchanges showed it (numbered by the engine): a request that breaks two rules
     #: of one cause counts once.
     exchanges: set[int] = field(default_factory=set)
+    #: The shape without the probe's cause: what it is shown as when the cause is not it.
+    sent_shape: str = ""
 
 
 @dataclass
@@ -162,6 +175,14 @@ def answers_the_body(check: str, summary: str) -> bool:
 def _shape_only(failure: Failure) -> bool:
     check, summary = failure.finding.check, failure.finding.summary
     return check == SHAPE_CHECK and answers_the_body(check, summary)
+
+
+def _plain(failure: Failure) -> bool:
+    """Was it shown by a plain request: a body of printable ASCII, the control against
+    which a label about characters, lengths or encodings would be the cause?"""
+    example = failure.finding.example
+    body = example.request_body
+    return example.request_body_encoding == "utf-8" and all(" " <= c <= "~" for c in body)
 
 
 def _summary(failure: Failure) -> str:
@@ -275,16 +296,34 @@ class _Grouping:
         self.take("static success body", shows_it, headline)
 
     def probe_causes(self) -> None:
+        self._general_first()
         for cause in dict.fromkeys(f.probe_cause for f in self.left if f.probe_cause):
-            # The same refusal missed by other probes (random bytes in invalid UTF-8, say).
             same = {_summary(f) for f in self.left if f.probe_cause == cause}
 
             def labelled(f: Failure, cause: str = cause, same: set[str] = same) -> bool:
                 return f.probe_cause == cause or (
-                    not f.probe_cause and f.finding.check == "rejection" and _summary(f) in same
+                    not f.probe_cause and f.finding.check in ABSORBING and _summary(f) in same
                 )
 
             self.take(cause, labelled)
+
+    def _general_first(self) -> None:
+        """A valid body refused, or its value changed, on a labelled probe and on the plainest
+        probes alike (a body of printable ASCII) is not the label's
+        defect: a target that refuses every name of 100 code points refuses the combining
+        sequences at 100 too, and one that never echoes the name does not echo it after a
+        respelt auth scheme either. Such failures join the general one, shown as what they
+        sent. Where only other probes share it (two-byte characters, Unicode whitespace),
+        the label names the cause and takes them in (``probe_causes``)."""
+        general = {
+            (f.finding.check, _summary(f))
+            for f in self.left
+            if not f.probe_cause and f.finding.check in GENERAL_FIRST_CHECKS and _plain(f)
+        }
+        for failure in self.left:
+            if failure.probe_cause and (failure.finding.check, _summary(failure)) in general:
+                failure.probe_cause = ""
+                failure.shape = failure.sent_shape or failure.shape
 
     def error_bodies(self) -> None:
         def fault(f: Failure) -> str:

@@ -24,7 +24,8 @@ from ._probes import Budget, label_value, make_probe
 from ._transport import QUERY_TOKEN_PARAMETER, RESPELT
 
 # Invalid UTF-8 inside an otherwise valid JSON string (RFC 8259 section 8.1; the Unicode
-# standard's table 3-7 of well-formed sequences): what a lenient decoder replaces or drops.
+# standard's table 3-7 of well-formed sequences): what a lenient decoder replaces, drops or
+# (an encoded surrogate) reads as a lone surrogate.
 INVALID_UTF8 = {
     "a stray continuation byte": b"\x80",
     "an overlong encoding": b"\xc0\xaf",
@@ -50,14 +51,14 @@ INVALID_ONLY = frozenset({Answer.INVALID})
 CAUSE_SCHEME_CASE = "auth scheme compared case-sensitively"
 CAUSE_SCHEME_SPACES = "more than one space after the auth scheme refused"
 CAUSE_QUERY = "credentials accepted in the query string"
-CAUSE_UTF8 = "invalid UTF-8 replaced by U+FFFD or dropped"
+CAUSE_UTF8 = "invalid UTF-8 accepted: replaced by U+FFFD, dropped or read as a surrogate"
 CAUSE_MEDIA_CASE = "media type parameters or case refused"
 CAUSE_FORM = "form content type accepted with a JSON body"
 CAUSE_NAME_CASE = "property names matched case-insensitively"
 CAUSE_LOOKALIKE_NAME = "lookalike property name accepted"
 CAUSE_CONTROLS = "control characters refused or changed"
-CAUSE_LENGTH = "length counted in graphemes or bytes"
-CAUSE_LENGTH_ASTRAL = "length counted in graphemes, bytes or UTF-16 units"
+# One cause for both: a target that counts bytes fails both, and one finding it is.
+CAUSE_LENGTH = "length counted in graphemes, bytes or UTF-16 units, not code points"
 CAUSE_NORMALIZED = "text changed by Unicode normalization"
 
 
@@ -99,7 +100,8 @@ def credential_probes(contract: Contract, shape: RequestShape, budget: Budget) -
 
 def encoding_probes(contract: Contract, shape: RequestShape) -> Iterator[Probe]:
     """Invalid UTF-8 inside a string of an otherwise valid body: not JSON text (RFC 8259
-    section 8.1), so a 400; replaced by U+FFFD or dropped, the rest is a valid body."""
+    section 8.1), so a 400; replaced by U+FFFD, dropped, or (a surrogate encoded in UTF-8)
+    let through by a decoder such as CPython's 'surrogatepass', the rest is a valid body."""
     if not shape.strings:
         return
     field = shape.strings[0]
@@ -190,7 +192,7 @@ def _string_cases(shape: RequestShape, field: Field) -> Iterator[tuple[str, str,
         return
     for unit, what, cause in (
         (COMBINING, "combining sequences", CAUSE_LENGTH),
-        (ZWJ_SEQUENCE, "emoji ZWJ sequences", CAUSE_LENGTH_ASTRAL),
+        (ZWJ_SEQUENCE, "emoji ZWJ sequences", CAUSE_LENGTH),
     ):
         graphemes = high // len(unit) + high % len(unit)
         yield _repeat(unit, high, fill), f"{what} ({graphemes} graphemes)", cause, True

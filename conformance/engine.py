@@ -39,6 +39,7 @@ from ._causes import (
     answers_the_body,
     group,
     probe_cause,
+    sent_shape_of,
     shape_of,
     traits_of,
 )
@@ -510,7 +511,14 @@ class Engine:
         finding.seen_with[finding.example.kind] += 1
         credential = probe.credential
         failure = Failure(
-            finding, rank, key[2], raw[1], credential, raw[2], {self._tally.exchanges}
+            finding,
+            rank,
+            key[2],
+            raw[1],
+            credential,
+            raw[2],
+            {self._tally.exchanges},
+            sent_shape_of(probe),
         )
         self._findings[raw] = failure
         return key

@@ -105,6 +105,7 @@ CASES = [
         "status_conformance",
         frozenset({"rejection"}),
     ),
+    Case("stdlib", "surrogatepass", "rejection"),
     Case("fastapi"),
     Case("fastapi", "default-422", "status_conformance", frozenset({"rejection"})),
     Case("fastapi", "no-token-check", "authentication"),
@@ -207,6 +208,14 @@ WITNESSES: dict[tuple[str, str], Witness] = {
     ("stdlib", "strip-length"): lambda c: _post(c, {"name": "a" * 100 + " "}).status_code == 201,
     ("stdlib", "python-whitespace"): lambda c: _post(c, {"name": "\x1c"}).status_code == 400,
     ("stdlib", "no-type-check"): lambda c: _post(c, {"name": 5}).status_code == 500,
+    ("stdlib", "surrogatepass"): lambda c: (
+        c.post(
+            "/api-keys",
+            content=b'{"name": "a\xed\xa0\x80"}',
+            headers={"Authorization": f"Bearer {VALID}", "Content-Type": "application/json"},
+        ).status_code
+        == 201
+    ),
     ("fastapi", "default-422"): lambda c: _post(c, {"name": ""}).status_code == 422,
     ("fastapi", "no-token-check"): lambda c: _post(c, {"name": "a"}, UNKNOWN).status_code == 201,
     ("fastapi", "echo-token"): lambda c: UNKNOWN in _post(c, {"name": "a"}, UNKNOWN).text,
@@ -383,6 +392,8 @@ PRISM_CLAIMS: dict[str, Callable[[Finding], bool]] = {
         f.check == "rejection" and f.example.status == 201 and "+json" in _shapes(f)
     ),
 }
+
+
 @pytest.fixture(scope="module")
 def prism_report(prism: Peer) -> Report:
     report = harness(prism.url)

@@ -60,7 +60,7 @@ def test_the_default_contract_gets_every_class() -> None:
         "auth scheme compared case-sensitively",
         "more than one space after the auth scheme refused",
         "credentials accepted in the query string",
-        "invalid UTF-8 replaced by U+FFFD or dropped",
+        "invalid UTF-8 accepted: replaced by U+FFFD, dropped or read as a surrogate",
         "structured-syntax +json media type accepted",
         "text/json accepted",
         "form content type accepted with a JSON body",
@@ -69,8 +69,7 @@ def test_the_default_contract_gets_every_class() -> None:
         "lookalike property name accepted",
         "control characters refused or changed",
         "text changed by Unicode normalization",
-        "length counted in graphemes or bytes",
-        "length counted in graphemes, bytes or UTF-16 units",
+        "length counted in graphemes, bytes or UTF-16 units, not code points",
     }
 
 

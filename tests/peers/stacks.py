@@ -58,7 +58,7 @@ class StackCase:
         return str(EXPIRES_IN_DAYS) if self.stack == "pydantic" else None
 
 
-UTF8 = "invalid UTF-8 replaced by U+FFFD or dropped"
+UTF8 = "invalid UTF-8 accepted: replaced by U+FFFD, dropped or read as a surrogate"
 CASES = [
     StackCase(
         "express",

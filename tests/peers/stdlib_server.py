@@ -2,7 +2,9 @@
 
     python tests/peers/stdlib_server.py --port 0 --tokens good --forbidden ro [--defect NAME]
 
-``http.server`` + ``json``: the body goes to ``json.loads`` as raw bytes and the answer
+``http.server`` + ``json``: the body goes to ``json.loads`` as raw bytes (checked first to
+be well-formed in the encoding ``json`` detects: ``json.loads`` alone decodes with
+``'surrogatepass'``, the ``surrogatepass`` defect) and the answer
 comes from ``json.dumps`` with its defaults. So, like most Python services, it accepts
 what the contract leaves open: a UTF-8 byte order mark, UTF-16 and UTF-32 bodies, ``NaN``,
 duplicate keys (the last one wins) and lone surrogate escapes, which it echoes back as
@@ -40,6 +42,8 @@ DEFECTS = {
     "strip-length": "counts the length after stripping surrounding whitespace",
     "python-whitespace": "tests the pattern with Python's re \\S, not ECMA-262's",
     "no-type-check": "no isinstance check: a non-string name crashes into a 500",
+    "surrogatepass": "json.loads on the raw bytes as it comes: CPython decodes them with "
+    "'surrogatepass', so a surrogate encoded in UTF-8 (not UTF-8, RFC 3629) is read",
 }
 
 
@@ -69,10 +73,12 @@ def authenticate(header: str | None, config: Config) -> None:
         raise ApiError(401, "invalid_token", "The access token is invalid or expired.")
 
 
-def parse(body: bytes, content_type: str | None) -> Any:
+def parse(body: bytes, content_type: str | None, defects: set[str]) -> Any:
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
         raise bad_request("Content-Type must be application/json", "unsupported_media_type")
     try:
+        if "surrogatepass" not in defects:
+            body.decode(json.detect_encoding(body))  # strictly: json.loads would not
         return json.loads(body)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         message = f"Request body is not valid JSON: {type(exc).__name__}"
@@ -130,7 +136,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.path.split("?")[0] != "/api-keys":
                 raise ApiError(404, "not_found", "No such resource.")
             authenticate(self.headers.get("Authorization"), self.config)
-            name = validate_name(parse(body, self.headers.get("Content-Type")), self.config.defects)
+            document = parse(body, self.headers.get("Content-Type"), self.config.defects)
+            name = validate_name(document, self.config.defects)
             key = {"name": name, "clientId": str(uuid.uuid4())}
             key["clientSecret"] = secrets.token_urlsafe(32)
             self.send_json(201, key)
