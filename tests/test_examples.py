@@ -29,8 +29,6 @@ import yaml
 
 from .peers._run import free_port
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"
 WORKFLOW = EXAMPLES / "github-actions-conformance.yml"
@@ -96,6 +94,27 @@ def venv(tmp_path: Path) -> Path:
     return path / "bin"
 
 
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"uses": "docker/login-action@v3"},
+        {"name": "no command"},
+        {"run": "Get-ChildItem", "shell": "pwsh"},
+        {"run": "make", "working-directory": "service"},
+        {"run": "echo ${{ github.sha }}"},
+        {"run": "./notify", "if": "failure()"},
+        {"run": "true", "env": {"TOKEN": "${{ github.token }}"}},
+    ],
+)
+def test_a_step_this_test_cannot_run_as_github_would_fails_it(step: dict[str, Any]) -> None:
+    job = the_job(yaml.safe_load(WORKFLOW.read_text(encoding="utf-8")))
+    steps = [*job["steps"], step]
+    with pytest.raises(AssertionError):
+        list(run_steps({**job, "steps": steps}))
+    list(run_steps(job))  # the workflow as it is, every step accounted for
+
+
+@pytest.mark.slow
 def test_the_github_actions_workflow_runs_as_written(tmp_path: Path, venv: Path) -> None:
     job = the_job(yaml.safe_load(WORKFLOW.read_text(encoding="utf-8")))
     env = resolved(job["env"])
