@@ -75,10 +75,22 @@ def test_a_conforming_target_exits_0_in_a_real_process(tmp_path: Path) -> None:
     assert json.loads(report.read_text())["conforms"] is True
 
 
+def slowed(app: ASGIApp, seconds: float) -> ASGIApp:
+    """``app``, answering each HTTP request ``seconds`` later."""
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(seconds)
+        await app(scope, receive, send)
+
+    return wrapper
+
+
 def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
     defects, check = BROKEN["422-instead-of-400"]
-    with serve(create_target(defects)) as url:
+    delay = 0.005
+    with serve(slowed(create_target(defects), delay)) as url:
         code, out, _ = quiet_run(
             base_url=url,
             token=VALID_TOKEN,
@@ -102,6 +114,15 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     by_name = {c["name"]: c for c in data["checks"]}
     assert by_name[check]["failed"] > 0
     assert all("curl" in f["example"]["curl"] for f in data["findings"])
+    # Each test case takes the time of the exchanges its check judged, the check included.
+    total = float(ET.parse(junit).getroot().get("time", "0"))
+    for name, case in cases.items():
+        judged = by_name[name]["passed"] + by_name[name]["failed"]
+        seconds = float(case.get("time", "0"))
+        assert judged * delay <= seconds <= total, (name, seconds, judged, total)
+        assert seconds == pytest.approx(by_name[name]["seconds"], abs=0.001)
+    # Not every exchange belongs to every check: a 201's shape is not judged on a 400.
+    assert by_name["success_shape"]["seconds"] < by_name["headers"]["seconds"]
 
 
 def test_an_unreachable_target_exits_2_with_one_line() -> None:
@@ -333,43 +354,6 @@ def test_an_unreachable_target_leaves_no_progress_line_behind() -> None:
     lines = shared.getvalue().splitlines()
     assert lines[-2] == ""  # after the header's blank line, no phase label
     assert lines[-1].startswith("apikeys-conformance: error: cannot reach ")
-
-
-def test_each_junit_testcase_takes_the_time_of_the_exchanges_its_check_judged(
-    tmp_path: Path,
-) -> None:
-    delay = 0.005
-
-    def slow(app: ASGIApp) -> ASGIApp:
-        async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                await asyncio.sleep(delay)
-            await app(scope, receive, send)
-
-        return wrapper
-
-    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
-    defects, _ = BROKEN["422-instead-of-400"]
-    with serve(slow(create_target(defects))) as url:
-        code, _, _ = quiet_run(
-            base_url=url,
-            token=VALID_TOKEN,
-            max_examples=2,
-            junit_xml=str(junit),
-            report_json=str(report),
-        )
-    assert code == EXIT_VIOLATIONS
-    suite = ET.parse(junit).getroot()
-    total = float(suite.get("time", "0"))
-    checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
-    for case in suite.iter("testcase"):
-        check = checks[case.get("name", "")]
-        judged = check["passed"] + check["failed"]
-        seconds = float(case.get("time", "0"))
-        assert judged * delay <= seconds <= total, (check["name"], seconds, judged, total)
-        assert seconds == pytest.approx(check["seconds"], abs=0.001)
-    # Not every exchange belongs to every check: a 201's shape is not judged on a 400.
-    assert checks["success_shape"]["seconds"] < checks["headers"]["seconds"]
 
 
 def test_a_target_that_accepts_any_token_is_told_how_to_opt_out(
