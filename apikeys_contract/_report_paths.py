@@ -22,8 +22,11 @@ def prepare_report_path(path: str | os.PathLike[str]) -> str | None:
         parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = next(
-            p for p in (*reversed(parent.parents), parent) if p.exists() and not p.is_dir()
+            (p for p in (*reversed(parent.parents), parent) if p.exists() and not p.is_dir()),
+            parent,  # gone since: name the directory that could not be made
         )
+        if blocker == parent:
+            return f"{parent} is not a directory"
         return f"cannot create directory {parent}: {blocker} is not a directory"
     except OSError as exc:
         return f"cannot create directory {parent}: {exc.strerror or type(exc).__name__}"
