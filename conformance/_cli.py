@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+from apikeys_contract._report_paths import prepare_report_path
+
 from . import reports
 from ._curl import TOKEN_VARIABLES
+from ._model import Report
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
 from ._transport import Tokens
 from .engine import Engine, selected_checks
@@ -56,9 +60,10 @@ def run(
     """Check the target at ``base_url``; write the reports; return the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    listener = reports.ConsoleProgress(out) if progress else None
     try:
         for path in (junit_xml, report_json):
-            problem = reports.check_writable(path) if path else None
+            problem = prepare_report_path(path) if path else None
             if problem:
                 raise UsageError(f"cannot write a report: {problem}")
         settings = Settings(
@@ -74,7 +79,6 @@ def run(
             checks=selected_checks(checks.split(",")) if checks else None,
             unknown_token_check=unknown_token_check,
         )
-        listener = reports.ConsoleProgress(out) if progress else None
         engine = Engine(settings, listener=listener) if listener else Engine(settings)
         out.write(
             f"{PROG} {_version()}: {engine.contract.method} {engine.transport.url}\n"
@@ -84,9 +88,14 @@ def run(
         )
         report = engine.run()
     except ConformanceError as exc:
+        if listener is not None:
+            listener.end_line()
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_USAGE
-    out.write(reports.console_summary(report, token_hint=_token_hint(settings.tokens)))
+    if listener is not None:
+        listener.end_line()  # a run aborted mid-phase
+    hint = _token_hint(settings.tokens, report)
+    out.write(reports.console_summary(report, token_hint=hint))
     for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
         if not path:
             continue
@@ -104,17 +113,20 @@ def run(
     return EXIT_CONFORMS if report.conforms else EXIT_VIOLATIONS
 
 
-def _token_hint(tokens: Tokens) -> str | None:
-    """Which variables the reproducers read, when this environment does not set them."""
+def _token_hint(tokens: Tokens, report: Report) -> str | None:
+    """Which variables the reproducers shown read, when this environment does not set them."""
     given = {
         "APIKEYS_CONFORMANCE_TOKEN": tokens.valid,
         "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN": tokens.forbidden,
         "APIKEYS_CONFORMANCE_UNKNOWN_TOKEN": tokens.unknown,
     }
+    shown = "\n".join(finding.example.curl for finding in report.findings)
     unset = [
         name
         for name in dict.fromkeys(TOKEN_VARIABLES.values())
-        if given.get(name) and os.environ.get(name) != given[name]
+        if given.get(name)
+        and os.environ.get(name) != given[name]
+        and re.search(rf"\${{?{name}\b", shown)
     ]
     if not unset:
         return None

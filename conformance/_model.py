@@ -138,6 +138,9 @@ class CheckSummary:
     failed: int = 0
     selected: bool = True
     skipped_reason: str | None = None
+    #: Time spent on the exchanges this check judged (their requests, and the check
+    #: itself); an exchange judged by several checks counts for each.
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -53,6 +53,8 @@ BEARER = Security(
 class TransportError(Exception):
     """No complete HTTP response: refused, timed out, not HTTP, or cut off."""
 
+    elapsed: float = 0.0  # from sending the request to giving up on it
+
 
 @dataclass(frozen=True)
 class Tokens:
@@ -184,7 +186,7 @@ class Transport:
         wait = self._last + self.interval - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        self._last = time.monotonic()
+        self._last = started = time.monotonic()
         self.sent += 1
         # A worker thread, so that one deadline covers connecting, a slow header, a
         # dripping body: httpx's timeouts apply to each socket operation, not the whole.
@@ -195,8 +197,12 @@ class Transport:
         if not outcome:
             self._client.close()  # unblocks the worker; it dies on its own
             self._client = self._new_client()
-            raise TransportError(f"no complete response within {self.timeout:g} s")
+            late = TransportError(f"no complete response within {self.timeout:g} s")
+            late.elapsed = time.monotonic() - started
+            raise late
         result = outcome[0]
+        if isinstance(result, TransportError):
+            result.elapsed = time.monotonic() - started
         if isinstance(result, BaseException):
             raise result
         return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
@@ -73,7 +74,8 @@ from .errors import TargetUnreachable, UsageError
 MAX_CONSECUTIVE_FAILURES = 3
 TRANSPORT_CHECK = "status_conformance"
 BOUNDARY, SHRUNK, GENERATED = range(3)
-# The first probes all answered with these: --base-url probably holds the path already.
+# When the first probes all get these, nothing serves the operation at that URL (often
+# --base-url holds the path already): the run stops there instead of sending the rest.
 WRONG_PATH_STATUSES = (404, 405)
 WRONG_PATH_PROBES = 5
 
@@ -146,6 +148,10 @@ class Engine:
         self._failures_in_a_row = 0
         self._phases: dict[str, int] = {}
         self._first_statuses: list[int | None] = []
+        # The credentials of the probes that showed a violation, and what a target that
+        # accepted the never-issued token answered it: for the opt-out hint.
+        self._failing_credentials: set[Credential] = set()
+        self._unknown_accepted: int | None = None
         # clientSecret values and the like, seen in responses: masked like tokens.
         self._target_secrets: set[str] = set()
 
@@ -181,13 +187,16 @@ class Engine:
         report.duration = time.monotonic() - started
         report.phases = dict(self._phases)
         self._note_skips()
-        first = self._first_statuses
-        if len(first) >= WRONG_PATH_PROBES and all(s in WRONG_PATH_STATUSES for s in first):
-            report.hints.append(
-                f"the first {len(first)} probes all got {'/'.join(map(str, WRONG_PATH_STATUSES))}: "
-                f"--base-url is the server's root; the contract's path "
-                f"({self.contract.path}) is appended to it"
-            )
+        if self._findings and self._failing_credentials == {Credential.UNKNOWN}:
+            accepted = self._unknown_accepted
+            if accepted is not None:
+                report.hints.append(
+                    f"only the never-issued token failed, and the target accepted it "
+                    f"({accepted}): it accepts any token. If it does so on purpose (a demo "
+                    "target, such as the mock with its default token policy), leave this "
+                    "check out with --no-unknown-token-check "
+                    "(APIKEYS_CONFORMANCE_NO_UNKNOWN_TOKEN_CHECK=1)"
+                )
 
     def _note_skips(self) -> None:
         notes = []
@@ -224,8 +233,26 @@ class Engine:
             raise TargetUnreachable(f"cannot reach {self.transport.url}: {exc}") from None
         self._judge("boundaries", Exchange(probes[0], reply))
         for probe in probes[1:]:
+            self._stop_if_nothing_there()
             self._exchange("boundaries", probe)
         self._finish_phase("boundaries")
+
+    def _stop_if_nothing_there(self) -> None:
+        first = self._first_statuses
+        if len(first) < WRONG_PATH_PROBES or not all(s in WRONG_PATH_STATUSES for s in first):
+            return
+        got = "/".join(map(str, sorted({s for s in first if s is not None})))
+        base, path = self.settings.base_url, self.contract.path
+        advice = (
+            f": try --base-url {base.removesuffix(path)}"
+            if urlsplit(base).path.endswith(path)
+            else ""
+        )
+        raise TargetUnreachable(
+            f"nothing serves {self.contract.method} {self.transport.url}: the first "
+            f"{len(first)} probes all got {got}. --base-url is the server's root, and the "
+            f"contract's path ({path}) is appended to it{advice}"
+        )
 
     def _finish_phase(self, phase: str, stopped_early: str | None = None) -> None:
         self.emit(PhaseFinished(phase, self._phases.get(phase, 0), stopped_early))
@@ -336,6 +363,7 @@ class Engine:
         self._phases[phase] = self._phases.get(phase, 0) + 1
         self._first(None)
         self._count(probe, None)
+        self.report.summary(TRANSPORT_CHECK).seconds += exc.elapsed
         violation = Violation(
             "no HTTP response",
             f"{exc} for {probe.kind}",
@@ -375,11 +403,14 @@ class Engine:
         self._first(reply.status)
         self._collect_secrets(reply.status, reply.body)
         self._count(probe, reply)
+        if probe.credential is Credential.UNKNOWN and 200 <= reply.status < 300:
+            self._unknown_accepted = reply.status
         sent = probe.sent(self.settings.tokens.presented(probe.credential))
         verdicts: list[tuple[CheckSummary, list[Violation], list[Note]]] = []
         for summary in self.report.checks:
             if not summary.selected:
                 continue
+            began = time.monotonic()
             result = run_check(summary.name, self.rules, sent, reply)
             if isinstance(result, InternalError):
                 self._internal(f"check {summary.name}", None, result.summary, result.detail)
@@ -388,6 +419,7 @@ class Engine:
                 continue
             violations: list[Violation] = []
             notes: list[Note] = []
+            summary.seconds += reply.elapsed + time.monotonic() - began
             for item in result:
                 if isinstance(item, Note) and item.lenient and self.settings.strict:
                     item = Violation(
@@ -485,6 +517,7 @@ class Engine:
         key: Key = (check, summary, probe_cause(check, summary, probe))
         raw = (key, shape_of(probe), traits_of(self.contract, probe))
         failure = self._findings.get(raw)
+        self._failing_credentials.add(probe.credential)
         # The clearest example wins: fewest traits, then fewest bytes.
         rank = (self._rank, probe.kind.count(", "), probe.size)
         if failure is not None:

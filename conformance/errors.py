@@ -2,7 +2,8 @@
 
     ConformanceError
     ├── UsageError          bad options or an unusable spec (exit 2)
-    └── TargetUnreachable   the target gave no HTTP answer to the first request (exit 2)
+    └── TargetUnreachable   no HTTP answer to the first request, or the first probes all
+                            got 404/405: nothing serves the operation there (exit 2)
 
 A violation of the contract is not an error of the harness: checks raise
 ``conformance.checks.ContractViolation`` (an ``AssertionError``) and the engine records it.
@@ -20,4 +21,5 @@ class UsageError(ConformanceError):
 
 
 class TargetUnreachable(ConformanceError):
-    """The target did not answer the first request over HTTP."""
+    """The target did not answer the first request over HTTP, or nothing serves the
+    contract's operation at its URL (the first probes all got 404 or 405)."""

@@ -40,17 +40,29 @@ def _xml_text(text: str) -> str:
 
 
 class ConsoleProgress:
-    """A listener for the engine: one character per request, a line per phase."""
+    """A listener for the engine: one character per request, a line per phase. A phase's
+    name is shown with its first request, so that a target that never answers leaves no
+    label behind."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.column = 0
+        self.mid_line = False
+        self.label = ""
+
+    def end_line(self) -> None:
+        """End a line of progress cut short, so that what follows starts on a line of its own."""
+        if self.mid_line:
+            self._write("\n")
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PhaseStarted):
-            self._write(f"{event.phase:<{PHASE_COLUMN}}")
+            self.label = f"{event.phase:<{PHASE_COLUMN}}"
             self.column = 0
-        elif isinstance(event, ProbeSent):
+            return
+        self._write(self.label)
+        self.label = ""
+        if isinstance(event, ProbeSent):
             if self.column == WIDTH:
                 self._write("\n" + " " * PHASE_COLUMN)
                 self.column = 0
@@ -63,8 +75,10 @@ class ConsoleProgress:
                 self._write(f"{'':<{PHASE_COLUMN}}stopped early: {event.stopped_early}\n")
 
     def _write(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
+        if text:
+            self.stream.write(text)
+            self.stream.flush()
+            self.mid_line = not text.endswith("\n")
 
 
 def _seen_with(finding: Finding) -> str:
@@ -189,7 +203,11 @@ def junit_xml(report: Report) -> str:
     for check, finding in cases:
         name = check.name if finding is None else f"{check.name}: {finding.cause}"
         case = ET.SubElement(
-            suite, "testcase", classname="conformance", name=_xml_text(name), time="0"
+            suite,
+            "testcase",
+            classname="conformance",
+            name=_xml_text(name),
+            time=f"{check.seconds:.3f}",
         )
         if finding is not None:
             failure = ET.SubElement(
@@ -237,21 +255,6 @@ def report_data(report: Report) -> dict[str, Any]:
 
 def json_report(report: Report) -> str:
     return json.dumps(report_data(report), indent=2) + "\n"
-
-
-def check_writable(path: str | Path) -> str | None:
-    """Why a report cannot be written at ``path`` (None: it can). Checked before a run."""
-    target = Path(path)
-    if target.is_dir():
-        return f"{path} is a directory"
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        return f"directory {parent} does not exist"
-    import os
-
-    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        return f"{path} is not writable"
-    return None
 
 
 def write(path: str | Path, text: str) -> None:

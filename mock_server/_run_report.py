@@ -37,12 +37,6 @@ def reports_unavailable() -> str | None:
     return None
 
 
-def unwritable(path: Path) -> str | None:
-    from conformance.reports import check_writable
-
-    return check_writable(path)
-
-
 def build_report(session: Session, target: str, *, strict: bool) -> Report:
     from conformance import CheckSummary, Example, Finding, InternalError, Note, Report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apikeys_contract import bundled_spec_text
 from conformance import (
@@ -51,7 +53,8 @@ def quiet_run(**kwargs: object) -> tuple[int, str, str]:
 
 
 def test_a_conforming_target_exits_0_in_a_real_process(tmp_path: Path) -> None:
-    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
+    # Missing report directories are created, as pytest's --junitxml does.
+    junit, report = tmp_path / "reports" / "ci" / "junit.xml", tmp_path / "out" / "report.json"
     with serve(create_target(Defects())) as url:
         done = cli(
             "--base-url",
@@ -74,10 +77,22 @@ def test_a_conforming_target_exits_0_in_a_real_process(tmp_path: Path) -> None:
     assert json.loads(report.read_text())["conforms"] is True
 
 
+def slowed(app: ASGIApp, seconds: float) -> ASGIApp:
+    """``app``, answering each HTTP request ``seconds`` later."""
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(seconds)
+        await app(scope, receive, send)
+
+    return wrapper
+
+
 def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
     defects, check = BROKEN["422-instead-of-400"]
-    with serve(create_target(defects)) as url:
+    delay = 0.005
+    with serve(slowed(create_target(defects), delay)) as url:
         code, out, _ = quiet_run(
             base_url=url,
             token=VALID_TOKEN,
@@ -105,6 +120,16 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
         assert finding["cause"]
         assert finding["occurrences"] >= len(finding["shapes"]) >= 1
         assert all("curl" in shape["example"]["curl"] for shape in finding["shapes"])
+        # Each test case takes the time of the exchanges its check judged, the check included.
+    total = float(ET.parse(junit).getroot().get("time", "0"))
+    for name, case in cases.items():
+        checked = by_name[name.split(": ")[0]]  # a case per cause: "check: cause"
+        judged = checked["passed"] + checked["failed"]
+        seconds = float(case.get("time", "0"))
+        assert judged * delay <= seconds <= total, (name, seconds, judged, total)
+        assert seconds == pytest.approx(checked["seconds"], abs=0.001)
+    # Not every exchange belongs to every check: a 201's shape is not judged on a 400.
+    assert by_name["success_shape"]["seconds"] < by_name["headers"]["seconds"]
 
 
 def test_an_unreachable_target_exits_2_with_one_line() -> None:
@@ -230,17 +255,24 @@ def test_constraints_come_from_the_spec(tmp_path: Path) -> None:
     assert "/name over maxLength answered 201" in summaries
 
 
-def test_report_paths_are_checked_before_the_run(tmp_path: Path) -> None:
+def test_a_report_path_that_cannot_be_created_is_one_line_before_the_run(
+    tmp_path: Path,
+) -> None:
     # No request is sent: the URL refuses connections, and the error names the path.
-    missing = tmp_path / "no-such-dir" / "junit.xml"
-    code, _, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, junit_xml=str(missing))
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the directory should be")
+    junit = blocker / "ci" / "junit.xml"
+    code, out, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, junit_xml=str(junit))
     assert code == EXIT_USAGE
-    assert "no-such-dir" in err
-    assert "cannot reach" not in err
-    assert not missing.parent.exists()
+    assert err == (
+        f"apikeys-conformance: error: cannot write a report: cannot create directory "
+        f"{junit.parent}: {blocker} is not a directory\n"
+    )
+    assert out == ""
     code, _, err = quiet_run(base_url=refused_url(), token=VALID_TOKEN, report_json=str(tmp_path))
     assert code == EXIT_USAGE
-    assert "is a directory" in err
+    assert err.endswith("is a directory\n")
+    assert "cannot reach" not in err
 
 
 def test_an_internal_error_exits_3_and_still_writes_the_reports(
@@ -288,23 +320,102 @@ def test_only_the_selected_checks_run_and_the_rest_are_not_run(tmp_path: Path) -
     assert "unknown check nope" in err
 
 
-def test_a_base_url_with_the_path_gets_a_hint() -> None:
+def counting(app: ASGIApp, calls: list[str]) -> ASGIApp:
+    """``app``, noting the path of every HTTP request it gets."""
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            calls.append(scope["path"])
+        await app(scope, receive, send)
+
+    return wrapper
+
+
+def test_a_base_url_holding_the_path_stops_the_run_after_the_first_probes() -> None:
+    calls: list[str] = []
+    shared = io.StringIO()  # stdout and stderr on one terminal
+    with serve(counting(create_target(Defects()), calls)) as url:
+        code = run(base_url=url + "/api-keys", token=VALID_TOKEN, stdout=shared, stderr=shared)
+    assert code == EXIT_USAGE
+    assert calls == ["/api-keys/api-keys"] * 5
+    lines = shared.getvalue().splitlines()
+    assert lines[-2:] == [
+        "boundaries     FFFFF",
+        f"apikeys-conformance: error: nothing serves POST {url}/api-keys/api-keys: the first "
+        "5 probes all got 404. --base-url is the server's root, and the contract's path "
+        f"(/api-keys) is appended to it: try --base-url {url}",
+    ]
+
+
+def test_a_path_nothing_serves_stops_the_run_without_the_advice() -> None:
     with serve(create_target(Defects())) as url:
-        code, out, _ = quiet_run(base_url=url + "/api-keys", token=VALID_TOKEN, max_examples=2)
+        code, _, err = quiet_run(base_url=url + "/v1", token=VALID_TOKEN)
+    assert code == EXIT_USAGE
+    assert err.endswith("the contract's path (/api-keys) is appended to it\n")
+
+
+def test_an_unreachable_target_leaves_no_progress_line_behind() -> None:
+    shared = io.StringIO()
+    code = run(base_url=refused_url(), token=VALID_TOKEN, stdout=shared, stderr=shared)
+    assert code == EXIT_USAGE
+    lines = shared.getvalue().splitlines()
+    assert lines[-2] == ""  # after the header's blank line, no phase label
+    assert lines[-1].startswith("apikeys-conformance: error: cannot reach ")
+
+
+def test_a_target_that_accepts_any_token_is_told_how_to_opt_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("APIKEYS_CONFORMANCE_TOKEN", raising=False)
+    defects, _ = BROKEN["any-token-accepted"]
+    with serve(create_target(defects)) as url:
+        code, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, max_examples=2)
+        assert code == EXIT_VIOLATIONS
+        assert (
+            "Hint: only the never-issued token failed, and the target accepted it (201): it "
+            "accepts any token. If it does so on purpose (a demo target, such as the mock with "
+            "its default token policy), leave this check out with --no-unknown-token-check "
+            "(APIKEYS_CONFORMANCE_NO_UNKNOWN_TOKEN_CHECK=1)\n"
+        ) in out
+        # Its reproducer shows the generated token itself: nothing to export.
+        assert "export" not in out
+        code, out, _ = quiet_run(
+            base_url=url, token=VALID_TOKEN, max_examples=2, unknown_token_check=False
+        )
+        assert code == EXIT_CONFORMS, out
+        assert "Hint:" not in out
+
+
+def test_no_opt_out_hint_when_more_than_the_never_issued_token_fails() -> None:
+    defects = Defects(only_known_tokens=False, request_id="constant")
+    with serve(create_target(defects)) as url:
+        code, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, max_examples=2)
     assert code == EXIT_VIOLATIONS
-    assert "Hint: the first 5 probes all got 404/405" in out
+    assert "never-issued token answered 201" in out
+    assert "--no-unknown-token-check" not in out
 
 
 def test_the_reproducers_say_which_variables_to_export(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("APIKEYS_CONFORMANCE_TOKEN", raising=False)
-    with serve(create_target(Defects(plain_text_errors=True))) as url:
-        _, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, max_examples=2)
-    assert "export APIKEYS_CONFORMANCE_TOKEN" in out
-    [hint] = [line for line in out.splitlines() if " export " in line]
-    assert hint.count("APIKEYS_CONFORMANCE_TOKEN") == 1, hint  # each variable named once
-    assert VALID_TOKEN not in out
+    for name in ("APIKEYS_CONFORMANCE_TOKEN", "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    hints = []
+    for broken in ("422-instead-of-400", "401-instead-of-403"):
+        defects, _ = BROKEN[broken]
+        with serve(create_target(defects)) as url:
+            _, out, _ = quiet_run(
+                base_url=url, token=VALID_TOKEN, forbidden_token=FORBIDDEN_TOKEN, max_examples=2
+            )
+        assert VALID_TOKEN not in out
+        assert FORBIDDEN_TOKEN not in out
+        hints += [line for line in out.splitlines() if "export" in line]
+    # Each variable a shown reproducer reads, once; no other.
+    assert hints == [
+        "The reproduce lines read tokens from the environment: export "
+        f"{variable} (the tokens given as options) before running them."
+        for variable in ("APIKEYS_CONFORMANCE_TOKEN", "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN")
+    ]
 
 
 def test_a_target_that_accepts_everything_reads_as_four_causes() -> None:

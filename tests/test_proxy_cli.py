@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mock_server._cli import build_parser, main
+from mock_server._live_options import proxy_settings
 
 from .servers import canned_upstream, mock_process, response_head, serve
 from .targets import VALID_TOKEN, Defects, create_target
@@ -25,7 +26,8 @@ from .targets import VALID_TOKEN, Defects, create_target
         ["--proxy", "not a url"],
         ["--proxy", "http://127.0.0.1:1?x=1"],
         ["--proxy", "http://127.0.0.1:1", "--proxy-timeout", "0"],
-        ["--proxy", "http://127.0.0.1:1", "--report-json", "/no/such/dir/r.json"],
+        # A directory cannot be created under a regular file (this one).
+        ["--proxy", "http://127.0.0.1:1", "--report-json", f"{__file__}/reports/r.json"],
         ["--journal-size", "0"],
     ],
 )
@@ -34,6 +36,33 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         main(argv)
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].startswith("apikeys-mock: error: ")
+
+
+def test_a_report_path_under_a_file_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--proxy", "http://127.0.0.1:1", "--junit-xml", f"{__file__}/reports/r.xml"])
+    assert stopped.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"apikeys-mock: error: cannot write a report: cannot create directory "
+        f"{__file__}/reports: {__file__} is not a directory (see --help)"
+    )
+
+
+def test_missing_report_directories_are_created_at_start_up(tmp_path: Path) -> None:
+    parser = build_parser()
+    junit, report = tmp_path / "reports" / "ci" / "proxy.xml", tmp_path / "out" / "proxy.json"
+    args = parser.parse_args(
+        ["--proxy", "http://127.0.0.1:1", "--junit-xml", str(junit), "--report-json", str(report)]
+    )
+    settings = proxy_settings(parser, args, None)
+    assert settings is not None
+    assert settings.junit_xml == junit
+    assert junit.parent.is_dir()
+    assert report.parent.is_dir()
+    assert not junit.exists()  # written when the proxy stops
 
 
 def test_defaults_and_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,7 +80,7 @@ def test_defaults_and_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_the_run_report_is_written_when_the_proxy_stops(tmp_path: Path) -> None:
-    report_json, junit = tmp_path / "run.json", tmp_path / "run.xml"
+    report_json, junit = tmp_path / "run.json", tmp_path / "reports" / "run.xml"
     headers = {"Authorization": f"Bearer {VALID_TOKEN}"}
     with serve(create_target(Defects(request_id="constant"))) as upstream:
         args = ["--proxy", upstream, "--report-json", str(report_json), "--junit-xml", str(junit)]
