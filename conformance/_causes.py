@@ -37,9 +37,10 @@ ERROR_CHECK = "error_shape"
 SHAPE_CHECK = "success_shape"
 BODY_CHECKS = ("acceptance", "rejection")
 ECHO_SUFFIX = " not echoed unchanged"
-# Checks whose labelled failures yield to the same failure on unlabelled probes: a valid
-# body's refusal or changed echo has one general cause more often than a label's.
-GENERAL_FIRST_CHECKS = frozenset({"acceptance"})
+# Checks whose labelled failures yield to the same failure on plain unlabelled probes: a
+# valid body refused (or its echo changed), an invalid one accepted, on plain requests too,
+# has a general cause rather than the label's.
+GENERAL_FIRST_CHECKS = frozenset({"acceptance", "rejection"})
 # Checks whose unlabelled failures join a labelled cause with the same summary: the same
 # refusal (or acceptance) missed by other probes, such as random bytes in invalid UTF-8.
 ABSORBING = frozenset({"acceptance", "rejection"})
@@ -308,9 +309,9 @@ class _Grouping:
             self.take(cause, labelled)
 
     def _general_first(self) -> None:
-        """A valid body refused, or its value changed, on a labelled probe and on the plainest
-        probes alike (a body of printable ASCII) is not the label's
-        defect: a target that refuses every name of 100 code points refuses the combining
+        """A valid body refused or its value changed (or an invalid one accepted) on a
+        labelled probe and on plain probes alike (a body of printable ASCII) is not the
+        label's defect: a target that refuses every name of 100 code points refuses the combining
         sequences at 100 too, and one that never echoes the name does not echo it after a
         respelt auth scheme either. Such failures join the general one, shown as what they
         sent. Where only other probes share it (two-byte characters, Unicode whitespace),
