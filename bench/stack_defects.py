@@ -1,6 +1,6 @@
 """What the harness and plain Schemathesis catch of the stack-defect test bed (issue 18).
 
-    python bench/stack_defects.py [--st-max-examples N] [--json PATH]
+    python bench/stack_defects.py [--st-max-examples N] [--json PATH] [--write-docs [PATH]]
 
 Starts every peer of tests/peers/stacks.py (Express, Go, FastAPI + pydantic), its
 conforming twin first, and runs against each, one at a time:
@@ -26,8 +26,11 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import _docs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test bed lives in tests/peers
@@ -118,26 +121,30 @@ def run(max_examples: int | None) -> list[Row]:
     return rows
 
 
-def print_rows(rows: list[Row]) -> None:
-    header = Row("peer", "defect", "our harness", "plain Schemathesis", "")
-    widths = [max(len(getattr(r, f)) for r in [header, *rows]) for f in ("peer", "defect")]
-    for row in [header, *rows]:
-        print(
-            f"{row.peer:<{widths[0]}}  {row.defect:<{widths[1]}}  {row.harness:<11}  "
-            f"{row.schemathesis:<18}  {row.detail}".rstrip()
-        )
+def table(rows: list[Row]) -> _docs.Table:
+    columns = ("peer", "defect", "this harness", "plain Schemathesis", "detail")
+    cells = tuple((r.peer, r.defect, r.harness, r.schemathesis, r.detail) for r in rows)
+    return _docs.Table("catches", "what each tool reports of each defect:", columns, cells)
 
 
-def main() -> None:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--st-max-examples", type=int, default=None, help="st's default")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
-    args = parser.parse_args()
+    _docs.add_option(parser, __file__)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     rows = run(args.st_max_examples)
-    print_rows(rows)
+    shown = table(rows)
+    print(shown.text())
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    _docs.write(args.write_docs, __file__, argv, [shown])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
