@@ -124,7 +124,7 @@ def run(max_examples: int | None) -> list[Row]:
 def table(rows: list[Row]) -> _docs.Table:
     columns = ("peer", "defect", "this harness", "plain Schemathesis", "detail")
     cells = tuple((r.peer, r.defect, r.harness, r.schemathesis, r.detail) for r in rows)
-    return _docs.Table("catches", "what each tool reports of each defect:", columns, cells)
+    return _docs.Table("catches", "what each tool reports of each defect", columns, cells)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
