@@ -19,6 +19,7 @@ TYPED_LOCKFILE = "tests/typed_client/package-lock.json"
 # Fails the first $FAIL_FIRST calls of each distinct command line, noting every call.
 FAKE = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$FAKE_CALLS"
+echo "${NODE_EXTRA_CA_CERTS:-none}" >> "$FAKE_CALLS.cas"
 key="$FAKE_CALLS.$(echo "$(basename "$0") $*" | cksum | cut -d' ' -f1)"
 echo x >> "$key"
 [ "$(wc -l < "$key")" -gt "$FAIL_FIRST" ]
@@ -92,3 +93,15 @@ def test_an_install_that_keeps_failing_is_reported_after_three_tries(tmp_path: P
     assert "install-test-peers: could not install chromium with apt-get" in err
     assert sum(call.startswith("npm ci") for call in calls) == 9
     assert err.count("npm ci failed") == 3
+
+
+SYSTEM_CAS = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.skipif(not SYSTEM_CAS.is_file(), reason="no system CA bundle here")
+def test_npm_trusts_the_systems_certificate_authorities_too(tmp_path: Path) -> None:
+    # Node.js trusts only its own CAs; where the machine trusts another one (a proxy that
+    # re-signs TLS), npm fails with SELF_SIGNED_CERT_IN_CHAIN while curl works.
+    run_script(tmp_path, fail_first=0, pause=0)
+    seen = set((tmp_path / "calls.cas").read_text().splitlines())
+    assert seen == {str(SYSTEM_CAS)}
