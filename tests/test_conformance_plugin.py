@@ -88,6 +88,7 @@ def test_the_public_api_is_pinned() -> None:
         "Profile",
         "Report",
         "Settings",
+        "Shape",
         "TargetUnreachable",
         "Tokens",
         "UsageError",
