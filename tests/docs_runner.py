@@ -66,7 +66,8 @@ class Block:
         return RUN_LANGUAGES.get(self.language, "")
 
     def where(self, page: Path) -> str:
-        return f"{page.relative_to(ROOT)}:{self.line}"
+        shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page.name
+        return f"{shown}:{self.line}"
 
 
 def blocks(page: Path) -> list[Block]:

@@ -44,6 +44,8 @@ TRAFFIC: list[tuple[dict[str, str], Any]] = [
     (bearer(UNKNOWN), {"name": "x"}),
     (bearer(FORBIDDEN), {"name": "x"}),
     ({}, {"name": "x"}),
+    # Not UTF-8 (RFC 3629): a surrogate encoded as if it were a character.
+    (bearer(VALID), b'{"name": "a\xed\xa0\x80"}'),
 ]
 
 
@@ -54,7 +56,9 @@ def checks_seen(case: Case) -> tuple[set[str], set[str], set[str]]:
         with TestClient(app) as client:
             in_header: set[str] = set()
             for headers, body in TRAFFIC:
-                response: httpx.Response = client.post("/api-keys", json=body, headers=headers)
+                content = body if isinstance(body, bytes) else json.dumps(body).encode()
+                sent = {**headers, "Content-Type": "application/json"}
+                response: httpx.Response = client.post("/api-keys", content=content, headers=sent)
                 shown = response.headers.get("x-contract-violations")
                 in_header |= {v["check"] for v in json.loads(shown)} if shown else set()
             entries = client.get("/__mock/requests").json()["requests"]
