@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sybil import Document
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, FencedCodeBlockLexer
@@ -193,6 +194,12 @@ class Session:
             PYTHONUNBUFFERED="1",
         )
 
+    @property
+    def io(self) -> dict[str, Any]:
+        """How every block runs: in the copy, with the session's environment, its stderr
+        in the same stream as its stdout (as a terminal shows them)."""
+        return {"cwd": self.workdir, "env": self.env, "stderr": subprocess.STDOUT}
+
     def local(self, text: str) -> str:
         for doc_port, port in self.ports.items():
             text = re.sub(rf"(?<![\d.]){doc_port}(?!\d)", str(port), text)
@@ -240,14 +247,7 @@ class Session:
     def execute(self, block: Block) -> None:
         argv, stdin = self.command(block)
         done = subprocess.run(
-            argv,
-            cwd=self.workdir,
-            env=self.env,
-            input=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=BLOCK_TIMEOUT,
-            check=False,
+            argv, input=stdin, stdout=subprocess.PIPE, timeout=BLOCK_TIMEOUT, check=False, **self.io
         )
         output = done.stdout.decode("utf-8", "replace")
         status = int(block.directives.get("exit", "0"))
@@ -269,14 +269,7 @@ class Session:
         argv, _ = self.command(block)
         log = self.workdir / f"_server_{block.line}.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen(
-                argv,
-                cwd=self.workdir,
-                env=self.env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            process = subprocess.Popen(argv, stdout=sink, start_new_session=True, **self.io)
         self.servers.append((process, log))
         deadline = time.monotonic() + SERVER_START
         while time.monotonic() < deadline:
