@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, load_contract
 
@@ -18,39 +19,30 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
-from ._inspector import install_journal
+from ._inspector import journal_routes
+from ._journal import Journal, Redactor
 from ._log import ACCESS_LOGGER, LogSink
-from ._middleware import RequestContextMiddleware
-from ._operation import Operation
 from ._prefer import PREFERENCE_APPLIED
+from ._recorder import Recording
+from ._request_path import RequestPath
 from ._settings import Settings
 
 
 class MockApp(Starlette):
-    """Starlette, with the contract's operation dispatched ahead of the router.
+    """Starlette, entered through the mock's one request path (``RequestPath``) in place of
+    Starlette's server-error layer: the path answers the contract's operation itself and
+    hands every other request to Starlette's exception layer and router."""
 
-    Requests for the operation's path and method skip Starlette's routing and exception
-    layers (a third of the mock's time per request) and its middleware: ``Operation``
-    does the same request-context, CORS and journal work as plain calls. Everything else
-    (404, 405, CORS preflights, an app mounted under a root path) goes through Starlette.
-    """
-
-    def __init__(self, *, operation: Operation, path: str, method: str, **options: Any) -> None:
+    def __init__(self, *, request_path: Callable[[ASGIApp], RequestPath], **options: Any) -> None:
         super().__init__(**options)
-        self.operation = operation
-        self.operation_path = path
-        self.operation_method = method
+        self.request_path = request_path
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == self.operation_path
-            and scope["method"] == self.operation_method
-            and not scope.get("root_path")
-        ):
-            await self.operation(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+    def build_middleware_stack(self) -> ASGIApp:
+        pages: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            pages = cls(pages, *args, **kwargs)
+        handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
+        return self.request_path(ExceptionMiddleware(pages, handlers=handlers, debug=self.debug))
 
 
 def create_app(
@@ -61,7 +53,8 @@ def create_app(
 ) -> MockApp:
     """The mock as an ASGI app. ``contract`` defaults to the spec named in ``settings``.
     Request log lines go to ``request_log`` (None: no log), by default to the
-    ``mock_server.access`` logger at INFO."""
+    ``mock_server.access`` logger at INFO. Unless ``settings.journal`` is off, every
+    exchange is kept in a journal (``app.state.journal``) served under ``/__mock/``."""
     settings = settings or Settings()
     contract = contract or load_contract(settings.spec)
     endpoint = Endpoint(contract, settings)
@@ -88,39 +81,42 @@ def create_app(
             error = ApiError(exc.status_code, "http_error", str(exc.detail))
         return ErrorResponse(error)
 
+    journal = Journal(settings.journal_size) if settings.journal else None
+    recording = None
+    if journal is not None:
+        recording = Recording(journal, Redactor(contract), (contract.path, contract.method))
     # Every response header the contract documents, and the one Prefer answers with.
     documented = [name for r in contract.responses.values() for name in r.headers]
+    cors = BrowserCORS(
+        allow_origins=settings.cors_origins,
+        allow_methods=[contract.method],
+        expose_headers=[*documented, PREFERENCE_APPLIED],
+    )
 
-    def with_context(app: ASGIApp) -> RequestContextMiddleware:
-        cors = BrowserCORS(
-            app,
-            allow_origins=settings.cors_origins,
-            allow_methods=[contract.method],
-            expose_headers=[*documented, PREFERENCE_APPLIED],
-        )
-        return RequestContextMiddleware(
-            cors,
+    def request_path(pages: ASGIApp) -> RequestPath:
+        return RequestPath(
+            pages,
+            endpoint=endpoint,
+            cors=cors,
             request_id_header=contract.request_id_header,
             delay_ms=settings.delay_ms,
             log=request_log,
+            recording=recording,
         )
 
-    context = with_context(endpoint)
-    assert isinstance(context.app, BrowserCORS)
     app = MockApp(
-        operation=Operation(endpoint, context=context, cors=context.app),
-        path=contract.path,
-        method=contract.method,
+        request_path=request_path,
         routes=[
+            # The operation's path for a mounted app (the request path answers it
+            # directly otherwise), and for 405 with Allow on its other methods.
             Route(contract.path, endpoint, methods=[contract.method]),
             *(docs_routes(contract) if settings.docs else []),
+            *(journal_routes(journal, contract) if journal is not None else []),
         ],
-        middleware=[Middleware(with_context)],
         exception_handlers={HTTPException: on_http_error},
     )
     app.router.redirect_slashes = False
-    if settings.journal:
-        install_journal(app, contract, settings.journal_size)
     app.state.contract = contract
     app.state.settings = settings
+    app.state.journal = journal
     return app

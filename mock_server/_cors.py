@@ -1,7 +1,7 @@
 """CORS for browser apps, for the requests that carry an ``Origin``.
 
-Requests without one (curl, test suites, servers) skip this layer and save its cost on the
-hot path; responses to them carry no CORS headers, which no browser will ever look for.
+Requests without one (curl, test suites, servers) skip it and save its cost on the hot
+path; responses to them carry no CORS headers, which no browser will ever look for.
 
 An allowed origin is always echoed, never answered with ``*``, and credentials are always
 allowed: ``fetch(..., {credentials: "include"})`` works against the mock whether the origins
@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from ._errors import ApiError, send_error
-from ._headers import RequestHeaders
+from ._errors import Answer, ApiError, error_answer
 
 ANY_ORIGIN = "*"
 MAX_AGE_SECONDS = 600
@@ -26,15 +25,16 @@ VARY_ORIGIN = (b"vary", b"Origin")
 
 
 class BrowserCORS:
+    """The CORS headers of a response, and the answer to a preflight; the request path
+    (``_request_path``) asks, for every request that carries an ``Origin``."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         allow_origins: Sequence[str],
         allow_methods: Iterable[str],
         expose_headers: Iterable[str],
     ) -> None:
-        self.app = app
         self.any_origin = ANY_ORIGIN in allow_origins
         self.origins = frozenset(allow_origins)
         self.methods = tuple(dict.fromkeys(m.upper() for m in allow_methods))
@@ -55,39 +55,22 @@ class BrowserCORS:
             (b"access-control-expose-headers", self.expose_bytes),
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = RequestHeaders.from_scope(scope).origin if scope["type"] == "http" else None
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS":
-            headers = Headers(scope=scope)
-            requested = headers.get("access-control-request-method")
-            if requested is not None:
-                await self.preflight(send, headers, origin, requested)
-                return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    *self.response_headers(origin),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
-
-    async def preflight(self, send: Send, headers: Headers, origin: str, method: str) -> None:
+    def preflight(self, scope: Scope, origin: str) -> Answer | None:
+        """The answer to a preflight (an OPTIONS request that names the method it asks
+        for); None when ``scope`` is not one."""
+        if scope["method"] != "OPTIONS":
+            return None
+        headers = Headers(scope=scope)
+        method = headers.get("access-control-request-method")
+        if method is None:
+            return None
         if not self.allows(origin):
             allowed = "any" if self.any_origin else ", ".join(sorted(self.origins))
-            await refuse(send, f"Origin {origin[:200]} is not allowed by CORS; allowed: {allowed}.")
-            return
+            return refused(f"Origin {origin[:200]} is not allowed by CORS; allowed: {allowed}.")
         if method.strip().upper() not in self.methods:
-            await refuse(
-                send,
-                f"CORS method {method[:20]} is not allowed; allowed: {', '.join(self.methods)}.",
+            return refused(
+                f"CORS method {method[:20]} is not allowed; allowed: {', '.join(self.methods)}."
             )
-            return
         answer = {
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Credentials": "true",
@@ -102,12 +85,10 @@ class BrowserCORS:
         if headers.get("access-control-request-private-network") == "true":
             answer["Access-Control-Allow-Private-Network"] = "true"
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.items()]
-        await send({"type": "http.response.start", "status": 204, "headers": raw})
-        await send({"type": "http.response.body", "body": b""})
+        return Answer(204, raw, b"")
 
 
-async def refuse(send: Send, message: str) -> None:
+def refused(message: str) -> Answer:
     # Off the contract (it documents no OPTIONS), in its error shape: a 400, as Starlette's
     # CORS middleware answers, since no browser reads a refused preflight's status anyway.
-    error = ApiError(400, "cors_rejected", message, headers={"Vary": "Origin"})
-    await send_error(send, error)
+    return error_answer(ApiError(400, "cors_rejected", message, headers={"Vary": "Origin"}))

@@ -3,12 +3,13 @@
 It reads the scope directly rather than through ``Request``: the hot path of a mock that
 must outrun Prism. ``answer`` returns the whole response as an ``Answer``; every refusal is
 an ApiError (raised, or returned by ``schema_refusal``) rendered in one place, ``refuse``.
+What is not a refusal propagates to the request path (``_request_path``): a client that
+went away (``ClientDisconnected``), and a bug, which it answers with the one 500.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -16,11 +17,19 @@ from starlette.types import Receive, Scope, Send
 from apikeys_contract import Contract
 
 from ._deadline import Deadlines
-from ._errors import JSON, Answer, ApiError, error_answer, json_answer, send_answer
+from ._errors import (
+    JSON,
+    Answer,
+    ApiError,
+    ClientDisconnected,
+    error_answer,
+    json_answer,
+    send_answer,
+)
 from ._headers import RequestHeaders
-from ._middleware import REQUEST_BODY, note_failure
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
+from ._scope import REQUEST_BODY
 from ._settings import Settings
 from ._tokens import Authenticator
 from ._validation import (
@@ -60,7 +69,8 @@ class Endpoint:
         self, scope: Scope, receive: Receive, headers: RequestHeaders | None = None
     ) -> Answer:
         """The whole response to one request: a success, or an ApiError rendered.
-        ``headers``: the request's, when the caller has read them already.
+        ``headers``: the request's, when the caller has read them already. Raises
+        ClientDisconnected when there is no one to answer, and whatever a bug raises.
 
         A body the schema refuses is the commonest refusal, so it comes back as a value
         (``schema_refusal``) rather than raised: raising costs a tenth of a 400.
@@ -88,12 +98,15 @@ class Endpoint:
                     media_type=self.media_type,
                     headers=self.success_headers,
                 )
+        except ClientDisconnected:
+            raise
         except ApiError as error:
             refusal = error
-        except Exception as exc:
-            note_failure(scope, exc)  # for the request log
-            refusal = ApiError(500, "internal_error", "The mock server failed unexpectedly.")
         return self.refuse(refusal)
+
+    def failed(self) -> Answer:
+        """The one answer to a bug: the contract's 500, in its error shape."""
+        return self.refuse(ApiError(500, "internal_error", "The mock server failed unexpectedly."))
 
     def refuse(self, error: ApiError) -> Answer:
         required = self.status_headers.get(error.status)
@@ -127,8 +140,12 @@ class Endpoint:
     async def keep_body(self, scope: Scope, headers: RequestHeaders, receive: Receive) -> None:
         """Read the body of a request answered without it (a Prefer header decided), so that
         the journal shows what was sent; the answer does not depend on it."""
-        with contextlib.suppress(ApiError):
+        try:
             await self.body(scope, headers, receive)
+        except ClientDisconnected:
+            raise
+        except ApiError:
+            pass
 
     async def forced(
         self, scope: Scope, headers: RequestHeaders, receive: Receive, forced: Forced
@@ -140,6 +157,8 @@ class Endpoint:
             raw = await self.body(scope, headers, receive)  # first: the journal shows it
             check_media_type(headers.content_type, self.contract.request_media_type)
             document = parse_json(raw)
+        except ClientDisconnected:
+            raise
         except ApiError:
             document = None  # a forced success still answers; it echoes only a valid request
         else:

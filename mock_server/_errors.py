@@ -69,6 +69,20 @@ class ApiError(Exception):
         return f"ApiError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
+class ClientDisconnected(ApiError):
+    """The client went away before its request body ended: there is no one to answer.
+    The mock answers nothing and journals a disconnect; as an ApiError it is still the
+    400 a caller that answers regardless (the proxy) renders."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            400,
+            "malformed_json",
+            "The connection closed before the request body ended.",
+            rule=Rule.TRANSFER,
+        )
+
+
 def to_json(body: Any) -> bytes:
     """Compact UTF-8 JSON. orjson: a tenth of the stdlib encoder's cost on the hot path.
     What orjson refuses (integers beyond 64 bits, lone surrogates) the stdlib writes."""
@@ -80,7 +94,8 @@ def to_json(body: Any) -> bytes:
 
 @dataclass(slots=True)
 class Answer:
-    """A whole response, ready for the wire: status, ASGI header pairs and body.
+    """A whole response, ready for the wire: status, ASGI header pairs and body (every
+    response of the mock, the operation's and its pages', leaves as one).
     ``document`` is what ``body`` encodes (None: not known), kept for the journal (which
     must not store the success body's generated secrets, and finds them there without
     decoding ``body``); so is ``rule``, the ``Rule`` a refusal applies (its value)."""

@@ -9,7 +9,7 @@ The contract's operation is dispatched before these routes, so they never shadow
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,12 +18,9 @@ from starlette.routing import BaseRoute, Match, Route
 from apikeys_contract import Contract
 
 from ._errors import ApiError, ErrorResponse
-from ._journal import Journal, Record, Redactor
+from ._journal import Journal, Record
 from ._journal_view import Filters, view
-from ._recorder import PREFIX, Recorder, Recording
-
-if TYPE_CHECKING:
-    from ._app import MockApp
+from ._recorder import PREFIX
 
 ASSETS = {
     "inspector.js": "text/javascript; charset=utf-8",
@@ -89,15 +86,3 @@ def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
 def _shadows(route: Route, path: str) -> bool:
     found, _ = route.matches({"type": "http", "path": path, "method": "GET", "root_path": ""})
     return found is not Match.NONE
-
-
-def install_journal(app: MockApp, contract: Contract, size: int) -> Journal:
-    """Record every exchange ``app`` answers into a new journal of ``size`` exchanges and
-    serve it under ``/__mock/``."""
-    journal = Journal(size)
-    recording = Recording(journal, Redactor(contract), (contract.path, contract.method))
-    app.operation.recording = recording
-    app.add_middleware(Recorder, recording=recording)
-    app.router.routes.extend(journal_routes(journal, contract))
-    app.state.journal = journal
-    return journal

@@ -16,7 +16,7 @@ import marshal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
@@ -48,12 +48,15 @@ class Violation:
 RawPairs = list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]
 
 
-@dataclass(slots=True)
-class Record:
+class Record(NamedTuple):
     """One exchange as stored: already redacted, header pairs and bodies as bytes, as sent
-    (decoded only when read). ``request_body`` is None when the mock answered without
-    reading it, ``response_body`` when the upstream never answered (proxy mode);
-    ``duration`` is in seconds; ``rule``: the ``Rule`` the mock's refusal applied."""
+    (decoded only when read). The journal's one record layout: the mock's recorder and the
+    proxy build it, the journal packs and unpacks it as it is.
+
+    ``request_body`` is None when the mock answered without reading it; ``status`` is 0
+    and ``response_body`` None when no response was sent (the client went away, or the
+    upstream never answered in proxy mode); ``duration`` is in seconds; ``rule``: the
+    ``Rule`` the mock's refusal applied; ``id`` is given when the journal stores it."""
 
     time: float
     method: str
@@ -71,6 +74,11 @@ class Record:
     response_truncated: bool = False
     rule: str | None = None
     id: int = 0
+
+    @property
+    def answered(self) -> bool:
+        """Whether a response was sent (0: the client went away first)."""
+        return self.status != 0
 
 
 def text_pairs(raw: RawPairs) -> Pairs:
@@ -187,36 +195,13 @@ class Journal:
 
     def add(self, record: Record) -> None:
         """Store ``record`` (already redacted) under the next id."""
-        broken = tuple((v.check, v.message, v.problems) for v in record.violations)
-        self.store(
-            [
-                (
-                    record.time,
-                    record.method,
-                    record.path,
-                    record.query,
-                    record.request_headers,
-                    record.request_body,
-                    record.status,
-                    record.response_headers,
-                    record.response_body,
-                    record.duration,
-                    record.operation,
-                    broken,
-                    record.request_truncated,
-                    record.response_truncated,
-                    record.rule,
-                )
-            ]
-        )
+        self.store([record])
 
-    def store(self, exchanges: list[tuple[Any, ...]]) -> None:
-        """``add`` for many, without building ``Record``s first: each exchange is the
-        fields of a ``Record`` in their order, but for the id, and with each violation as
-        a (check, message, problems) tuple."""
+    def store(self, records: list[Record]) -> None:
+        """``add`` for many (the mock's recorder stores a turn of the loop at once)."""
         ids, append, dumps = self._ids, self._packed.append, marshal.dumps
-        for fields in exchanges:
-            append(dumps((next(ids), fields), MARSHAL_VERSION))
+        for record in records:
+            append(dumps((next(ids), _plain(record)), MARSHAL_VERSION))
 
     def records(self) -> list[Record]:
         """Every stored exchange, newest first."""
@@ -253,10 +238,19 @@ class Journal:
 MARSHAL_VERSION = 2
 
 
+def _plain(record: Record) -> tuple[Any, ...]:
+    """``record`` as the plain tuple marshal writes (it writes no subclass of tuple)."""
+    if record.violations:
+        broken = tuple((v.check, v.message, v.problems) for v in record.violations)
+        record = record._replace(violations=broken)  # type: ignore[arg-type]
+    return tuple(record)
+
+
 def _unpack(data: bytes) -> Record:
-    id_, packed = marshal.loads(data)  # noqa: S302 - only ever bytes this module wrote
-    fields = list(packed)
-    fields[11] = tuple(Violation(*broken) for broken in fields[11])
-    record = Record(*fields)
-    record.id = id_
-    return record
+    id_, fields = marshal.loads(data)  # noqa: S302 - only ever bytes this module wrote
+    record = Record._make(fields)
+    if not record.violations:
+        return record._replace(id=id_)
+    packed: Any = record.violations  # as ``_plain`` wrote them: (check, message, problems)
+    violations = tuple(Violation(*broken) for broken in packed)
+    return record._replace(id=id_, violations=violations)

@@ -26,7 +26,7 @@ from ._log import milliseconds
 from ._prefer import PREFERENCE_APPLIED
 from ._recorder import PREFIX
 
-VERDICTS = ("ok", "rejected", "violation")
+VERDICTS = ("ok", "rejected", "violation", "disconnected")
 # The check name of the proxy's request-side judgement: a client (frontend) bug.
 REQUEST_CHECK = "request"
 _APPLIED = PREFERENCE_APPLIED.lower()
@@ -39,7 +39,10 @@ def own_page(path: str) -> bool:
 
 def verdict(record: Record) -> str:
     """``violation``: the response broke the contract (proxy mode); ``rejected``: the
-    request broke it, or was refused with a 4xx; ``ok`` otherwise."""
+    request broke it, or was refused with a 4xx; ``disconnected``: the client went away
+    before it could be answered; ``ok`` otherwise."""
+    if not record.answered:
+        return "disconnected"
     if any(v.check != REQUEST_CHECK for v in record.violations):
         return "violation"
     if record.violations or 400 <= record.status < 500:
@@ -212,7 +215,7 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "method": record.method,
         "path": record.path,
         "query": record.query.decode("latin-1"),
-        "status": record.status,
+        "status": record.status if record.answered else None,
         "duration_ms": milliseconds(record.duration),
         "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),

@@ -9,7 +9,8 @@ socket, where several worker processes may share one stderr, each write is at mo
 PIPE_BUF bytes, which POSIX makes atomic, so lines never interleave within a line.
 
 The log never holds a header, a token, a body or a generated secret: only the request id,
-method, path, status, duration and, for a failure, the exception's type.
+method, path, status (null when no response was sent), duration and, for a failure, the
+exception's type (``ClientDisconnected`` for a client that went away first).
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def log_line(
     request_id: str,
     method: str | None,
     path: str | None,
-    status: int,
+    status: int | None,
     duration_ms: float,
     error: str | None = None,
 ) -> bytes:
-    """One request as a JSON line (with its newline): the request log's only format."""
+    """One request as a JSON line (with its newline): the request log's only format.
+    ``status`` None: no response was sent (the client went away first)."""
     if path is not None and len(path) > PATH_LIMIT:
         path = path[:PATH_LIMIT] + "..."
     record: dict[str, object] = {
@@ -69,7 +71,7 @@ def log_line(
 
 
 # A request's line before it is encoded: request id, method, path, status, seconds, error.
-LineFields = tuple[str, str | None, str | None, int, float, str | None]
+LineFields = tuple[str, str | None, str | None, int | None, float, str | None]
 
 
 class TurnLog:
@@ -87,7 +89,7 @@ class TurnLog:
         request_id: str,
         method: str | None,
         path: str | None,
-        status: int,
+        status: int | None,
         seconds: float,
         error: str | None = None,
     ) -> None:

@@ -12,7 +12,7 @@ from starlette.types import Receive
 
 from apikeys_contract import JsonIssue, MediaMatch, match_media_type, read_json, schema_problems
 
-from ._errors import ApiError, Rule
+from ._errors import ApiError, ClientDisconnected, Rule
 
 
 def invalid(message: str, rule: Rule, *, code: str = "invalid_request", **extra: Any) -> ApiError:
@@ -73,12 +73,13 @@ def too_large(limit: int) -> ApiError:
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, at most ``limit`` bytes; ApiError(400) beyond that."""
+    """The whole request body, at most ``limit`` bytes; ApiError(400) beyond that,
+    ClientDisconnected when the client goes away before it ends."""
     message = await receive()
     body: bytes = message.get("body", b"")
     if not message.get("more_body", False):  # the common case: it came in one piece
         if message["type"] != "http.request":
-            raise ended_early()
+            raise ClientDisconnected
         if len(body) > limit:
             raise too_large(limit)
         return body
@@ -86,19 +87,11 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     while message.get("more_body", False):
         message = await receive()
         if message["type"] != "http.request":
-            raise ended_early()
+            raise ClientDisconnected
         chunks += message.get("body", b"")
         if len(chunks) > limit:
             raise too_large(limit)
     return bytes(chunks)
-
-
-def ended_early() -> ApiError:
-    return invalid(
-        "The connection closed before the request body ended.",
-        Rule.TRANSFER,
-        code="malformed_json",
-    )
 
 
 # How each reason a body is not strict JSON (apikeys_contract.read_json) is told.

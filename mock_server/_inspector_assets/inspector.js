@@ -84,7 +84,7 @@ function row(entry) {
   cell(tr, entry.method, "method");
   const path = entry.path + (entry.query ? "?" + entry.query : "");
   cell(tr, path, "path").title = path;
-  cell(tr, String(entry.status), "status");
+  cell(tr, entry.status === null ? "none" : String(entry.status), "status");
   cell(tr, "", "verdict").appendChild(badge(entry));
   cell(tr, entry.request_id ?? "", "rid").title = entry.request_id ?? "";
   cell(tr, String(entry.duration_ms), "ms");
@@ -98,16 +98,22 @@ function row(entry) {
   return tr;
 }
 
-function side(element, part, what) {
+function side(element, part, what, answered) {
   element.querySelector(".headers").textContent = part.headers
     .map(([name, value]) => `${name}: ${value}`)
     .join("\n");
   const note = element.querySelector(".note");
   let said = "";
   if (part.raw === null) {
-    said = what === "request"
-      ? "No body stored: the mock answered before reading it."
-      : "No response.";
+    if (!answered) {
+      said = what === "request"
+        ? "No body stored: the client went away before it ended."
+        : "No response: the client went away before it could be answered.";
+    } else {
+      said = what === "request"
+        ? "No body stored: the mock answered before reading it."
+        : "No response.";
+    }
   } else if (part.encoding === "base64") {
     said = "Not UTF-8: the bytes as sent, in base64.";
   } else if (part.raw === "") {
@@ -131,7 +137,7 @@ function select(id) {
   $("main").classList.add("open");
   $("#detail").hidden = false;
   $("#detail").dataset.id = String(id);
-  $("#detail-title").textContent = `${entry.method} ${entry.path} → ${entry.status}`;
+  $("#detail-title").textContent = `${entry.method} ${entry.path} → ${entry.status ?? "no response (the client went away)"}`;
   $("#detail-meta").textContent =
     `${entry.time} · ${entry.duration_ms} ms · ${entry.forced ? "forced" : entry.verdict}` +
     ` · request id ${entry.request_id ?? "none"}`;
@@ -165,8 +171,8 @@ function select(id) {
     li.textContent = `${violation.check}: ${violation.message}`;
     list.appendChild(li);
   }
-  side($("#request-side"), entry.request, "request");
-  side($("#response-side"), entry.response, "response");
+  side($("#request-side"), entry.request, "request", entry.status !== null);
+  side($("#response-side"), entry.response, "response", entry.status !== null);
 }
 
 function closeDetail() {

@@ -1,0 +1,154 @@
+"""Every HTTP request to the mock, in one coroutine: the one request path.
+
+The contract's operation and every other route (``/docs``, ``/openapi.*``, ``/__mock/...``,
+a 404 or 405 off the contract, a CORS preflight) meet the same per-request work here, once:
+
+1. a fresh request id, the request's headers read in one pass (``RequestHeaders``);
+2. the configured delay (``--delay-ms``; not for OPTIONS);
+3. the answer, as one ``Answer`` value: a preflight's from ``BrowserCORS``, the endpoint's
+   for the operation (dispatched ahead of Starlette's router and exception layers, a third
+   of the app's time), or a page's, which Starlette renders and this path buffers;
+4. a client that went away answers nothing; anything else raised is the one 500;
+5. the request id and, for a request with an ``Origin``, the CORS headers, stamped on the
+   answer, which leaves in two ``send`` calls;
+6. the request log's line and the journal's record, noted for the end of the turn of the
+   event loop (``_turns``).
+
+A hook that changes what is answered (an injected fault) belongs in ``respond``, between the
+delay and the endpoint; one that marks the journal's record, in ``finish``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._cors import BrowserCORS
+from ._endpoint import Endpoint
+from ._errors import Answer, ClientDisconnected
+from ._headers import RequestHeaders
+from ._ids import uuid4
+from ._log import LogSink, TurnLog
+from ._recorder import Recording, journal_path
+from ._scope import REQUEST_BODY
+
+# What the log says of a request whose client went away before it could be answered.
+DISCONNECTED = ClientDisconnected.__name__
+
+
+class RequestPath:
+    """The mock as the ASGI server sees it. ``pages``: Starlette's router, with its
+    exception layer, for every request but the operation's."""
+
+    def __init__(
+        self,
+        pages: ASGIApp,
+        *,
+        endpoint: Endpoint,
+        cors: BrowserCORS,
+        request_id_header: str,
+        delay_ms: int = 0,
+        log: LogSink | None = None,
+        recording: Recording | None = None,
+    ) -> None:
+        self.pages = pages
+        self.endpoint = endpoint
+        self.cors = cors
+        self.path = endpoint.contract.path
+        self.method = endpoint.contract.method
+        self.header = request_id_header.lower().encode("latin-1")
+        self.delay = delay_ms / 1000
+        self.log = TurnLog(log) if log is not None else None
+        self.recording = recording
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan
+            await self.pages(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid4()
+        request = RequestHeaders.from_scope(scope)
+        origin = request.origin
+        failure: str | None = None
+        answer: Answer | None
+        preflight = None
+        try:
+            if origin is not None:
+                preflight = self.cors.preflight(scope, origin)
+            answer = preflight or await self.respond(scope, receive, request)
+        except (ClientDisconnected, ClientDisconnect):
+            answer, failure = None, DISCONNECTED
+        except Exception as exc:
+            # A bug in the mock still answers in the contract's shape, and logs one line.
+            answer, failure = self.endpoint.failed(), type(exc).__name__
+        if answer is None:
+            self.finish(scope, request_id, started, None, failure)
+            return
+        headers = answer.headers
+        headers.append((self.header, request_id.encode("latin-1")))
+        if origin is not None and preflight is None:
+            headers += self.cors.response_headers(origin)
+        try:
+            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+            await send({"type": "http.response.body", "body": answer.body})
+        finally:
+            self.finish(scope, request_id, started, answer, failure)
+
+    async def respond(self, scope: Scope, receive: Receive, request: RequestHeaders) -> Answer:
+        if self.delay and scope["method"] != "OPTIONS":
+            await asyncio.sleep(self.delay)
+        if (
+            scope["path"] == self.path
+            and scope["method"] == self.method
+            and not scope.get("root_path")
+        ):
+            return await self.endpoint.answer(scope, receive, request)
+        return await self.page(scope, receive)
+
+    async def page(self, scope: Scope, receive: Receive) -> Answer:
+        """What Starlette answers, held until it is whole (pages are small and rare), so
+        that it leaves like every other answer."""
+        head: Message = {}
+        chunks: list[bytes] = []
+        read: list[bytes] = []
+
+        async def keep_read() -> Message:
+            message = await receive()
+            if "body" in message:
+                read.append(message["body"])
+            return message
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                head.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await self.pages(scope, keep_read, keep)
+        finally:
+            scope[REQUEST_BODY] = b"".join(read)  # for the journal
+        if "status" not in head:
+            raise RuntimeError("the page sent no response")
+        return Answer(head["status"], list(head.get("headers", ())), b"".join(chunks))
+
+    def finish(
+        self,
+        scope: Scope,
+        request_id: str,
+        started: float,
+        answer: Answer | None,
+        failure: str | None,
+    ) -> None:
+        """The request's line in the log and its record in the journal."""
+        log = self.log
+        if log is not None:
+            status = None if answer is None else answer.status
+            seconds = time.perf_counter() - started
+            log.note(request_id, scope["method"], scope["path"], status, seconds, failure)
+        recording = self.recording
+        if recording is not None and not journal_path(scope["path"], self.path):
+            recording.keep(scope, started, answer)
