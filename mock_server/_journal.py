@@ -201,7 +201,8 @@ class Journal:
         """``add`` for many (the mock's recorder stores a turn of the loop at once)."""
         ids, append, dumps = self._ids, self._packed.append, marshal.dumps
         for record in records:
-            append(dumps((next(ids), _plain(record)), MARSHAL_VERSION))
+            plain: tuple[Any, ...] = _plain(record) if record.violations else tuple(record)
+            append(dumps((next(ids), plain), MARSHAL_VERSION))
 
     def records(self) -> list[Record]:
         """Every stored exchange, newest first."""
@@ -239,11 +240,10 @@ MARSHAL_VERSION = 2
 
 
 def _plain(record: Record) -> tuple[Any, ...]:
-    """``record`` as the plain tuple marshal writes (it writes no subclass of tuple)."""
-    if record.violations:
-        broken = tuple((v.check, v.message, v.problems) for v in record.violations)
-        record = record._replace(violations=broken)  # type: ignore[arg-type]
-    return tuple(record)
+    """``record`` as the plain tuple marshal writes (it writes no subclass of tuple, nor
+    a ``Violation``)."""
+    broken = tuple((v.check, v.message, v.problems) for v in record.violations)
+    return tuple(record._replace(violations=broken))  # type: ignore[arg-type]
 
 
 def _unpack(data: bytes) -> Record:

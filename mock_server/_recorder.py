@@ -82,22 +82,22 @@ class Recording:
                     else:
                         body = redactor.response_document(status, answer.document, body)
                 stored.append(
-                    Record(
-                        time=epoch + started,
-                        method=method,
-                        path=path,
-                        query=query_string(scope["query_string"]),
-                        request_headers=header_pairs(scope["headers"]),
-                        request_body=None if request_body is None else request_body[:BODY_LIMIT],
-                        status=status,
-                        response_headers=header_pairs(headers),
-                        response_body=None if body is None else body[:BODY_LIMIT],
-                        duration=ended - started,
-                        operation=(method, path) == operation,
-                        request_truncated=request_body is not None
-                        and len(request_body) > BODY_LIMIT,
-                        response_truncated=body is not None and len(body) > BODY_LIMIT,
-                        rule=None if answer is None else answer.rule,
+                    Record(  # positional: a third of the keywords' cost, types checked
+                        epoch + started,
+                        method,
+                        path,
+                        query_string(scope["query_string"]),
+                        header_pairs(scope["headers"]),
+                        None if request_body is None else request_body[:BODY_LIMIT],
+                        status,
+                        header_pairs(headers),
+                        None if body is None else body[:BODY_LIMIT],
+                        ended - started,
+                        (method, path) == operation,
+                        (),
+                        request_body is not None and len(request_body) > BODY_LIMIT,
+                        body is not None and len(body) > BODY_LIMIT,
+                        None if answer is None else answer.rule,
                     )
                 )
             except Exception:  # one exchange the journal cannot store must not lose the rest

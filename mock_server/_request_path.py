@@ -14,8 +14,9 @@ a 404 or 405 off the contract, a CORS preflight) meet the same per-request work 
 6. the request log's line and the journal's record, noted for the end of the turn of the
    event loop (``_turns``).
 
-A hook that changes what is answered (an injected fault) belongs in ``respond``, between the
-delay and the endpoint; one that marks the journal's record, in ``finish``.
+A hook that changes what is answered (an injected fault) belongs in ``__call__`` between the
+delay and the dispatch (it has the request's headers and can return an ``Answer`` or raise);
+one that marks the journal's record or the log line, in ``finish``.
 """
 
 from __future__ import annotations
@@ -76,9 +77,18 @@ class RequestPath:
         answer: Answer | None
         preflight = None
         try:
-            if origin is not None:
-                preflight = self.cors.preflight(scope, origin)
-            answer = preflight or await self.respond(scope, receive, request)
+            if self.delay and scope["method"] != "OPTIONS":
+                await asyncio.sleep(self.delay)
+            if (
+                scope["path"] == self.path
+                and scope["method"] == self.method
+                and not scope.get("root_path")
+            ):
+                answer = await self.endpoint.answer(scope, receive, request)
+            else:
+                if origin is not None:
+                    preflight = self.cors.preflight(scope, origin)
+                answer = preflight or await self.page(scope, receive)
         except (ClientDisconnected, ClientDisconnect):
             answer, failure = None, DISCONNECTED
         except Exception as exc:
@@ -96,17 +106,6 @@ class RequestPath:
             await send({"type": "http.response.body", "body": answer.body})
         finally:
             self.finish(scope, request_id, started, answer, failure)
-
-    async def respond(self, scope: Scope, receive: Receive, request: RequestHeaders) -> Answer:
-        if self.delay and scope["method"] != "OPTIONS":
-            await asyncio.sleep(self.delay)
-        if (
-            scope["path"] == self.path
-            and scope["method"] == self.method
-            and not scope.get("root_path")
-        ):
-            return await self.endpoint.answer(scope, receive, request)
-        return await self.page(scope, receive)
 
     async def page(self, scope: Scope, receive: Receive) -> Answer:
         """What Starlette answers, held until it is whole (pages are small and rare), so
