@@ -94,8 +94,7 @@ def to_json(body: Any) -> bytes:
 
 @dataclass(slots=True)
 class Answer:
-    """A whole response, ready for the wire: status, ASGI header pairs and body (every
-    response of the mock, the operation's and its pages', leaves as one).
+    """A whole response, ready for the wire: status, ASGI header pairs and body.
     ``document`` is what ``body`` encodes (None: not known), kept for the journal (which
     must not store the success body's generated secrets, and finds them there without
     decoding ``body``); so is ``rule``, the ``Rule`` a refusal applies (its value)."""
