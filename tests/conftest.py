@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -49,3 +50,16 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         url = request.getfixturevalue("live_url")
         with httpx.Client(base_url=url, timeout=10) as http_client:
             yield http_client
+
+
+class ListSink:
+    """A request-log sink that keeps what it is given (a write may hold several lines)."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+
+    def write(self, line: bytes) -> None:
+        self.lines.append(line)
+
+    def records(self) -> list[dict[str, object]]:
+        return [json.loads(line) for chunk in self.lines for line in chunk.splitlines()]

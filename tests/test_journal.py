@@ -27,6 +27,7 @@ from mock_server._journal import Journal, Redactor
 from mock_server._recorder import Recording
 from mock_server._turns import TurnBatch
 
+from .conftest import ListSink
 from .servers import serve
 
 VARIANTS = Path(__file__).parent / "variants"
@@ -214,17 +215,17 @@ def test_a_body_too_slow_to_arrive_is_a_transfer_refusal() -> None:
 
 
 def test_a_client_that_goes_away_mid_body_is_journalled_as_a_disconnect() -> None:
-    lines: list[bytes] = []
-    app = create_app(Settings(), request_log=ListSink(lines))
+    sink = ListSink()
+    app = create_app(Settings(), request_log=sink)
     sent = call_with_a_cut_body(app, {"type": "http.disconnect"})
     assert sent == []  # no one to answer
     with TestClient(app) as client:
         [entry] = journal(client)
         assert [e["id"] for e in journal(client, verdict="disconnected")] == [entry["id"]]
-    assert_a_disconnect(entry, lines)
+    assert_a_disconnect(entry, sink)
 
 
-def assert_a_disconnect(entry: dict[str, Any], lines: list[bytes]) -> None:
+def assert_a_disconnect(entry: dict[str, Any], sink: ListSink) -> None:
     assert entry["status"] is None
     assert entry["verdict"] == "disconnected"
     assert entry["rule"] is None
@@ -232,23 +233,14 @@ def assert_a_disconnect(entry: dict[str, Any], lines: list[bytes]) -> None:
     assert entry["response"] == {
         "headers": [], "body": None, "raw": None, "encoding": None, "truncated": False,
     }  # fmt: skip
-    logged = [json.loads(line) for chunk in lines for line in chunk.splitlines()]
-    [line] = [line for line in logged if line["path"] == "/api-keys"]
+    [line] = [line for line in sink.records() if line["path"] == "/api-keys"]
     assert line["status"] is None  # not the 400 no one received
     assert line["error"] == "ClientDisconnected"
 
 
-class ListSink:
-    def __init__(self, lines: list[bytes]) -> None:
-        self.lines = lines
-
-    def write(self, line: bytes) -> None:
-        self.lines.append(line)
-
-
 def test_a_client_that_closes_its_socket_mid_body_is_journalled_as_a_disconnect() -> None:
-    lines: list[bytes] = []
-    app = create_app(Settings(), request_log=ListSink(lines))
+    sink = ListSink()
+    app = create_app(Settings(), request_log=sink)
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as raw:
@@ -263,7 +255,7 @@ def test_a_client_that_closes_its_socket_mid_body_is_journalled_as_a_disconnect(
             time.sleep(0.02)
         [entry] = found
         inspector = client.get("/__mock/assets/inspector.js").text
-    assert_a_disconnect(entry, lines)
+    assert_a_disconnect(entry, sink)
     assert "the client went away" in inspector  # the inspector says so too
 
 

@@ -18,19 +18,8 @@ from mock_server import Settings, create_app
 from mock_server import _responses as responses
 from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
 
-from .conftest import JSON_HEADERS
+from .conftest import JSON_HEADERS, ListSink
 from .servers import mock_process, raw_exchange, serve
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.lines: list[bytes] = []
-
-    def write(self, line: bytes) -> None:
-        self.lines.append(line)
-
-    def records(self) -> list[dict[str, object]]:
-        return [json.loads(line) for line in self.lines]
 
 
 class RecordingLog(RequestLog):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -14,21 +13,11 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 
+from .conftest import ListSink
 from .servers import serve
 
 ORIGIN = "http://app.test"
 HEADERS = {"Authorization": "Bearer any-token", "Origin": ORIGIN}
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.lines: list[bytes] = []
-
-    def write(self, line: bytes) -> None:
-        self.lines.append(line)
-
-    def records(self) -> list[dict[str, object]]:
-        return [json.loads(line) for chunk in self.lines for line in chunk.splitlines()]
 
 
 async def broken_page(request: Request) -> Response:
