@@ -18,6 +18,7 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._injection import Injector
 from ._inspector import install_journal
 from ._log import ACCESS_LOGGER, LogSink
 from ._middleware import RequestContextMiddleware
@@ -107,8 +108,9 @@ def create_app(
 
     context = with_context(endpoint)
     assert isinstance(context.app, BrowserCORS)
+    injector = Injector(endpoint, settings)  # Prefer: fault=..., --chaos, --rate-limit
     app = MockApp(
-        operation=Operation(endpoint, context=context, cors=context.app),
+        operation=Operation(endpoint, context=context, cors=context.app, injector=injector),
         path=contract.path,
         method=contract.method,
         routes=[
@@ -123,4 +125,5 @@ def create_app(
         install_journal(app, contract, settings.journal_size)
     app.state.contract = contract
     app.state.settings = settings
+    app.state.injector = injector
     return app

@@ -70,6 +70,7 @@ class Record:
     request_truncated: bool = False
     response_truncated: bool = False
     rule: str | None = None
+    injected: str | None = None  # what the mock injected (_injection), if anything
     id: int = 0
 
 
@@ -206,6 +207,7 @@ class Journal:
                     record.request_truncated,
                     record.response_truncated,
                     record.rule,
+                    record.injected,
                 )
             ]
         )

@@ -217,6 +217,7 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),
         "forced": _header(response_headers, _APPLIED),
+        "injected": record.injected,
         "own_page": not record.operation and own_page(record.path),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],
         "rule": broken_rule(contract, record),

@@ -19,6 +19,7 @@ from ._endpoint import Endpoint
 from ._errors import ApiError, error_answer
 from ._headers import RequestHeaders
 from ._ids import uuid4
+from ._injection import Injector
 from ._middleware import RequestContextMiddleware, note_failure
 from ._recorder import Recording
 
@@ -31,21 +32,24 @@ class Operation:
         context: RequestContextMiddleware,
         cors: BrowserCORS,
         recording: Recording | None = None,
+        injector: Injector | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.context = context
         self.cors = cors
         self.recording = recording
+        self.injector = injector
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         context = self.context
         started = time.perf_counter()
         request_id = uuid4()
         request = RequestHeaders.from_scope(scope)
+        injection = self.injector.decide(scope, request) if self.injector else None  # faults
         try:
             if context.delay:
                 await asyncio.sleep(context.delay)
-            answer = await self.endpoint.answer(scope, receive, request)
+            answer = await (injection or self.endpoint).answer(scope, receive, request)
         except Exception as exc:
             # A bug in the mock still answers in the contract's shape, and logs one line.
             note_failure(scope, exc)
@@ -57,8 +61,13 @@ class Operation:
         if request.origin is not None:
             headers += self.cors.response_headers(request.origin)
         try:
-            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-            await send({"type": "http.response.body", "body": answer.body})
+            if injection is None:
+                await send(
+                    {"type": "http.response.start", "status": answer.status, "headers": headers}
+                )
+                await send({"type": "http.response.body", "body": answer.body})
+            else:
+                answer = await injection.deliver(scope, send, answer)  # faults
         finally:
             context.log_request(request_id, scope, answer.status, started)
             recording = self.recording

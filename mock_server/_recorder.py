@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import Answer
+from ._faults import INJECTED
 from ._journal import BODY_LIMIT, Journal, RawPairs, Redactor
 from ._middleware import REQUEST_BODY
 from ._turns import TurnBatch
@@ -94,6 +95,7 @@ class Recording:
                         request_body is not None and len(request_body) > BODY_LIMIT,
                         len(body) > BODY_LIMIT,
                         answer.rule,
+                        scope.get(INJECTED),
                     )
                 )
             except Exception:  # one exchange the journal cannot store must not lose the rest
