@@ -72,7 +72,7 @@ class Latency:
     @classmethod
     def parse(cls, text: str) -> Latency:
         kind, sep, rest = text.partition(":")
-        if not sep:
+        if not sep and _DURATION.fullmatch(text.strip()):
             kind, rest = "fixed", text
         if kind == "fixed":
             seconds = duration(rest)
