@@ -32,7 +32,7 @@ Outcome = int | Fault  # a documented status to answer with, or a transport faul
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
 _RATE = re.compile(r"(\d+(?:\.\d+)?)%")
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
-ITEMS = "a status (500), " + ", ".join(f.value for f in Fault) + ", latency or dribble"
+ITEMS = f"a status (500), {Fault.names()}, latency or dribble"
 
 
 class ChaosSpecError(ValueError):

@@ -41,6 +41,10 @@ class Fault(enum.StrEnum):
     GARBAGE = "garbage"
     SLOW_BODY = "slow-body"
 
+    @classmethod
+    def names(cls) -> str:
+        return ", ".join(fault.value for fault in cls)
+
     @property
     def needs_connection(self) -> bool:
         return self is not Fault.SLOW_BODY

@@ -42,7 +42,6 @@ from ._responses import forced_error
 from ._settings import Settings
 
 _APPLIED = PREFERENCE_APPLIED.lower().encode("latin-1")
-FAULTS = ", ".join(f.value for f in Fault)
 
 
 def injection_refusal(contract: Contract, settings: Settings) -> str | None:
@@ -205,7 +204,7 @@ class Injector:
                 f"Prefer: dribble={found.get('dribble', '')[:40]}: {exc}"
                 if isinstance(exc, ChaosSpecError)
                 else f"Prefer: fault={name[:40]} is not a fault this mock injects; "
-                f"faults: {FAULTS}."
+                f"faults: {Fault.names()}."
             )
             injection.refusal = bad_prefer(message, faults=[f.value for f in Fault])
             return True

@@ -49,7 +49,8 @@ class RateLimit:
         return cls(requests, float(window))
 
     def __str__(self) -> str:
-        return f"{self.requests}/{self.window_s:g}s"
+        window = "" if self.window_s == 1 else f"{self.window_s:g}"
+        return f"{self.requests}/{window}s"
 
 
 def rate_limit_refusal(contract: Contract) -> str | None:

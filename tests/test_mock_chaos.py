@@ -115,3 +115,33 @@ def test_latency_distributions() -> None:
     draws = sorted(profile.at(draw(0, n, b"latency")) for n in range(10_000))
     assert draws[4999] == pytest.approx(0.04, rel=0.05)
     assert draws[9899] == pytest.approx(0.3, rel=0.05)
+
+
+def test_the_options_have_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server import _cli
+
+    monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=5%,latency=10ms")
+    monkeypatch.setenv("APIKEYS_MOCK_CHAOS_SEED", "9")
+    monkeypatch.setenv("APIKEYS_MOCK_RATE_LIMIT", "3/s")
+    monkeypatch.setenv("APIKEYS_MOCK_RATE_LIMIT_KEY", "client")
+    args = _cli.build_parser().parse_args([])
+    assert str(args.chaos) == "500=5%,latency=fixed:10ms"
+    assert (int(args.chaos_seed), str(args.rate_limit), args.rate_limit_key) == (
+        9,
+        "3/s",
+        "client",
+    )
+
+
+def test_a_bad_environment_twin_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mock_server import _cli
+
+    monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=lots")
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.main([])
+    assert exit_info.value.code == _cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "APIKEYS_MOCK_CHAOS: 500=lots: the rate is a percentage" in err
