@@ -43,9 +43,10 @@ def test_a_bad_spec_is_named_in_one_line(spec: str, says: str) -> None:
     assert "\n" not in str(caught.value)
 
 
-def test_the_cli_refuses_a_bad_spec_with_exit_2() -> None:
+def refusal(*args: str) -> str:
+    """What ``python -m mock_server ARGS`` says on stderr; it must be one line, exit 2."""
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "--chaos", "500=5%,boom=1%"],
+        [sys.executable, "-m", "mock_server", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -53,20 +54,16 @@ def test_the_cli_refuses_a_bad_spec_with_exit_2() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
-    assert "--chaos: unknown item 'boom'" in result.stderr
+    return result.stderr
+
+
+def test_the_cli_refuses_a_bad_spec_with_exit_2() -> None:
+    assert "--chaos: unknown item 'boom'" in refusal("--chaos", "500=5%,boom=1%")
 
 
 def test_the_cli_refuses_an_undocumented_status_with_exit_2() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "--chaos", "503=5%"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "--chaos: 503 is not an error POST /api-keys documents" in result.stderr
+    said = refusal("--chaos", "503=5%")
+    assert "--chaos: 503 is not an error POST /api-keys documents" in said
 
 
 def test_create_app_refuses_an_undocumented_status() -> None:

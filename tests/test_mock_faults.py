@@ -53,6 +53,17 @@ def _post(url: str, prefer: str | None = None, **headers: str) -> httpx.Response
         return client.post(f"{url}/api-keys", json=BODY, headers={**AUTH, **extra, **headers})
 
 
+@contextlib.contextmanager
+def _streamed(url: str, prefer: str) -> Iterator[httpx.Response]:
+    """The response to a POST with ``prefer``, its body not read yet."""
+    headers = {**AUTH, "Prefer": prefer}
+    with (
+        httpx.Client(timeout=5) as client,
+        client.stream("POST", f"{url}/api-keys", json=BODY, headers=headers) as response,
+    ):
+        yield response
+
+
 def _journal(url: str, **params: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = httpx.get(f"{url}/__mock/requests", params=params).json()[
         "requests"
@@ -76,12 +87,7 @@ def test_empty_closes_without_a_response(mock: tuple[str, MockApp]) -> None:
 
 def test_truncated_sends_the_head_and_half_the_body(mock: tuple[str, MockApp]) -> None:
     url = mock[0]
-    with (
-        httpx.Client(timeout=5) as client,
-        client.stream(
-            "POST", f"{url}/api-keys", json=BODY, headers={**AUTH, "Prefer": "fault=truncated"}
-        ) as response,
-    ):
+    with _streamed(url, "fault=truncated") as response:
         assert response.status_code == 201
         assert response.headers["Preference-Applied"] == "fault=truncated"
         assert "x-request-id" in response.headers
@@ -92,15 +98,7 @@ def test_truncated_sends_the_head_and_half_the_body(mock: tuple[str, MockApp]) -
 
 
 def test_truncated_applies_to_a_forced_error_too(mock: tuple[str, MockApp]) -> None:
-    with (
-        httpx.Client(timeout=5) as client,
-        client.stream(
-            "POST",
-            f"{mock[0]}/api-keys",
-            json=BODY,
-            headers={"Prefer": "code=500, fault=truncated"},
-        ) as response,
-    ):
+    with _streamed(mock[0], "code=500, fault=truncated") as response:
         assert response.status_code == 500
         assert (
             response.headers["Preference-Applied"] == "code=500, example=default, fault=truncated"
@@ -116,15 +114,7 @@ def test_garbage_is_not_http(mock: tuple[str, MockApp]) -> None:
 
 def test_slow_body_dribbles_the_body(mock: tuple[str, MockApp]) -> None:
     started = time.monotonic()
-    with (
-        httpx.Client(timeout=5) as client,
-        client.stream(
-            "POST",
-            f"{mock[0]}/api-keys",
-            json=BODY,
-            headers={**AUTH, "Prefer": f"fault=slow-body, {DRIBBLE}"},
-        ) as response,
-    ):
+    with _streamed(mock[0], f"fault=slow-body, {DRIBBLE}") as response:
         head = time.monotonic() - started
         chunks = list(response.iter_raw())
         whole = time.monotonic() - started
