@@ -104,6 +104,9 @@ def broken_rule(contract: Contract, record: Record) -> dict[str, Any] | None:
     summary = str(said or f"refused with {record.status}")
     if record.rule is not None:
         return _applied_rule(contract, record, Rule(record.rule), summary, response)
+    if record.injected is not None:  # every refusal of the mock's own names its rule
+        injected = f"injected by the mock ({record.injected}); the request was not judged"
+        return _rule(None, injected, _described(contract, record.status))
     for found in record.violations:
         if found.check == REQUEST_CHECK and found.problems:
             return _body_rule(contract, Rule.SCHEMA, found.message, found.problems)

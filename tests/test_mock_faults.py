@@ -190,6 +190,16 @@ def test_chaos_answers_the_contracts_documented_error(mock: tuple[str, MockApp])
     assert entry["injected"] == "chaos: 500"
 
 
+def test_an_injected_refusal_names_no_rule_of_the_contract() -> None:
+    with served(chaos="401=100%") as (url, _app):
+        response = _post(url)
+        (entry,) = _journal(url)
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response.headers  # the 401's challenge, as the mock sends it
+    assert entry["rule"]["kind"] is None
+    assert entry["rule"]["summary"].startswith("injected by the mock (chaos: 401)")
+
+
 def test_the_request_log_and_the_stop_line_count_injections() -> None:
     with mock_process("--chaos", "500=50%,latency=5ms", "--chaos-seed", "3") as server:
         statuses = [_post(server.url).status_code for _ in range(12)]
