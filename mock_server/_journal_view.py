@@ -220,10 +220,10 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "request_id": _header(response_headers, contract.request_id_header.lower()),
         "verdict": verdict(record),
         "forced": _header(response_headers, _APPLIED),
-        "injected": record.injected,
         "own_page": not record.operation and own_page(record.path),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],
         "rule": broken_rule(contract, record),
+        "injected": record.injected,
         "request": {
             "headers": [list(pair) for pair in request_headers],
             **body_view(record.request_body, record.request_truncated),
