@@ -142,3 +142,8 @@ def test_a_bad_environment_twin_is_named(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "APIKEYS_MOCK_CHAOS: 500=lots: the rate is a percentage" in err
+
+
+def test_the_proxy_takes_no_chaos() -> None:
+    said = refusal("--chaos", "500=5%", "--proxy", "http://127.0.0.1:9")
+    assert "--chaos and --rate-limit shape the mock's answers, not the proxy's" in said

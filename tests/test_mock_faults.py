@@ -190,6 +190,19 @@ def test_chaos_answers_the_contracts_documented_error(mock: tuple[str, MockApp])
     assert entry["injected"] == "chaos: 500"
 
 
+def test_chaos_latency_delays_every_answer() -> None:
+    with served(chaos="latency=uniform:300-400ms") as (url, _app):
+        started = time.monotonic()
+        response = _post(url)
+        took = time.monotonic() - started
+        (entry,) = _journal(url)
+    assert response.status_code == 201
+    assert 0.3 <= took < 1.0, took
+    delay = int(entry["injected"].removeprefix("chaos: latency ").removesuffix(" ms"))
+    assert 300 <= delay <= 400
+    assert entry["duration_ms"] >= delay - 1
+
+
 def test_an_injected_refusal_names_no_rule_of_the_contract() -> None:
     with served(chaos="401=100%") as (url, _app):
         response = _post(url)
