@@ -19,6 +19,7 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._injection import Injector
 from ._inspector import journal_routes
 from ._journal import Journal, Redactor
 from ._log import ACCESS_LOGGER, LogSink
@@ -102,8 +103,10 @@ def create_app(
             delay_ms=settings.delay_ms,
             log=request_log,
             recording=recording,
+            injector=injector,
         )
 
+    injector = Injector(endpoint, settings)  # Prefer: fault=..., --chaos, --rate-limit
     app = MockApp(
         request_path=request_path,
         routes=[
@@ -119,4 +122,5 @@ def create_app(
     app.state.contract = contract
     app.state.settings = settings
     app.state.journal = journal
+    app.state.injector = injector
     return app

@@ -23,6 +23,7 @@ from apikeys_contract._loader import BUNDLED_SPEC
 
 from ._app import create_app
 from ._argtypes import MAX_PORT, boolean, non_negative, origins, port, positive, positive_seconds
+from ._fault_options import add_fault_options, fault_settings, report_injected
 from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
 from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
@@ -177,6 +178,7 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
     )
     add_journal_options(parser)
     add_proxy_options(parser)
+    add_fault_options(parser)
     add("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -294,6 +296,7 @@ def run(
                 reloading.stop()
             if isinstance(request_log, RequestLog):
                 request_log.close()  # every line of the requests answered, also on SIGTERM
+            report_injected(app)
         if proxy and isinstance(app, ProxyApp):
             write_reports(
                 app.session,
@@ -345,6 +348,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         body_timeout_s=float(args.body_timeout),
         docs=bool(args.docs),
         **journal_settings(args),
+        **fault_settings(parser, args),
     )
     proxy = proxy_settings(parser, args, tokens if args.tokens else None)
     return run(

@@ -73,6 +73,7 @@ class Record(NamedTuple):
     request_truncated: bool = False
     response_truncated: bool = False
     rule: str | None = None
+    injected: str | None = None  # what the mock injected (_injection), if anything
     id: int = 0
 
     @property

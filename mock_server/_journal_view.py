@@ -39,8 +39,9 @@ def own_page(path: str) -> bool:
 
 def verdict(record: Record) -> str:
     """``violation``: the response broke the contract (proxy mode); ``rejected``: the
-    request broke it, or was refused with a 4xx; ``disconnected``: the client went away
-    before it could be answered; ``ok`` otherwise."""
+    request broke it, or was refused with a 4xx; ``disconnected``: no response went out (the
+    client went away before it could be answered, or an injected fault dropped the
+    connection: ``injected`` says so); ``ok`` otherwise."""
     if not record.answered:
         return "disconnected"
     if any(v.check != REQUEST_CHECK for v in record.violations):
@@ -107,6 +108,9 @@ def broken_rule(contract: Contract, record: Record) -> dict[str, Any] | None:
     summary = str(said or f"refused with {record.status}")
     if record.rule is not None:
         return _applied_rule(contract, record, Rule(record.rule), summary, response)
+    if record.injected is not None:  # every refusal of the mock's own names its rule
+        injected = f"injected by the mock ({record.injected}); the request was not judged"
+        return _rule(None, injected, _described(contract, record.status))
     for found in record.violations:
         if found.check == REQUEST_CHECK and found.problems:
             return _body_rule(contract, Rule.SCHEMA, found.message, found.problems)
@@ -223,6 +227,7 @@ def view(contract: Contract, record: Record) -> dict[str, Any]:
         "own_page": not record.operation and own_page(record.path),
         "violations": [{"check": v.check, "message": v.message} for v in record.violations],
         "rule": broken_rule(contract, record),
+        "injected": record.injected,
         "request": {
             "headers": [list(pair) for pair in request_headers],
             **body_view(record.request_body, record.request_truncated),

@@ -22,7 +22,7 @@ class Forced:
     body: Any
 
 
-def _preferences(header: str) -> dict[str, str]:
+def preferences(header: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in header.replace(";", ",").split(","):
         name, sep, value = item.partition("=")
@@ -31,7 +31,7 @@ def _preferences(header: str) -> dict[str, str]:
     return found
 
 
-def _bad_prefer(message: str, **extra: Any) -> ApiError:
+def bad_prefer(message: str, **extra: Any) -> ApiError:
     return ApiError(400, "invalid_prefer", message, extra=extra, rule=Rule.PREFER)
 
 
@@ -40,15 +40,15 @@ def forced_response(contract: Contract, header: str | None) -> Forced | None:
     names a status or example the contract does not document for the operation."""
     if not header:
         return None
-    preferences = _preferences(header)
-    code, example = preferences.get("code"), preferences.get("example")
+    found = preferences(header)
+    code, example = found.get("code"), found.get("example")
     if code is None and example is None:
         return None  # other preferences (return=minimal, ...) do not concern the mock
     documented = contract.statuses
     if code is not None:
         if not (code.isascii() and code.isdigit()) or int(code) not in documented:
             listed = ", ".join(map(str, documented))
-            raise _bad_prefer(
+            raise bad_prefer(
                 f"Prefer: code={code[:20]} is not documented for "
                 f"{contract.method} {contract.path}; documented: {listed}.",
                 documented=list(documented),
@@ -66,7 +66,7 @@ def forced_response(contract: Contract, header: str | None) -> Forced | None:
         if example in examples:
             return Forced(status, example, examples[example])
     available = {str(s): list(contract.responses[s].examples) for s in candidates or documented}
-    raise _bad_prefer(
+    raise bad_prefer(
         f"Prefer: example={example[:60]} is not documented"
         + (f" for status {candidates[0]}" if code is not None else "")
         + ".",

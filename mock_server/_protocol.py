@@ -23,6 +23,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._errors import JSON, ApiError, to_json
+from ._faults import CONNECTION
 from ._ids import uuid4
 from ._log import LogSink, log_line, milliseconds
 
@@ -37,6 +38,10 @@ def contract_protocol(
     class ContractHttpToolsProtocol(HttpToolsProtocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(JoinedWrites(transport, self.loop.call_soon))
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self.scope[CONNECTION] = self.transport  # type: ignore[literal-required]  # _faults
 
         def on_response_complete(self) -> None:
             if isinstance(self.transport, JoinedWrites):

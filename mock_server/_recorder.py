@@ -15,6 +15,7 @@ import time
 from starlette.types import Scope
 
 from ._errors import Answer
+from ._faults import INJECTED
 from ._journal import BODY_LIMIT, Journal, RawPairs, Record, Redactor
 from ._scope import REQUEST_BODY
 from ._turns import TurnBatch
@@ -98,6 +99,7 @@ class Recording:
                         request_body is not None and len(request_body) > BODY_LIMIT,
                         body is not None and len(body) > BODY_LIMIT,
                         None if answer is None else answer.rule,
+                        scope.get(INJECTED),
                     )
                 )
             except Exception:  # one exchange the journal cannot store must not lose the rest

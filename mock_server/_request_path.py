@@ -14,9 +14,10 @@ a 404 or 405 off the contract, a CORS preflight) meet the same per-request work 
 6. the request log's line and the journal's record, noted for the end of the turn of the
    event loop (``_turns``).
 
-A hook that changes what is answered (an injected fault) belongs in ``__call__`` between the
-delay and the dispatch (it has the request's headers and can return an ``Answer`` or raise);
-one that marks the journal's record or the log line, in ``finish``.
+Faults, chaos and rate limits (``_injection``) hook in at step 3, for the operation only: the
+``Injector`` decides from the request's headers and sequence number, its ``Injection``
+answers in place of the endpoint and delivers the answer, broken if it says so; what it
+did is left in the scope (``INJECTED``, ``FAILURE``) for the journal and the log line.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from ._endpoint import Endpoint
 from ._errors import Answer, ClientDisconnected
 from ._headers import RequestHeaders
 from ._ids import uuid4
+from ._injection import Injection, Injector
 from ._log import LogSink, TurnLog
 from ._recorder import Recording, journal_path
-from ._scope import REQUEST_BODY
+from ._scope import FAILURE, REQUEST_BODY
 
 # What the log says of a request whose client went away before it could be answered.
 DISCONNECTED = ClientDisconnected.__name__
@@ -54,6 +56,7 @@ class RequestPath:
         delay_ms: int = 0,
         log: LogSink | None = None,
         recording: Recording | None = None,
+        injector: Injector | None = None,
     ) -> None:
         self.pages = pages
         self.endpoint = endpoint
@@ -64,6 +67,7 @@ class RequestPath:
         self.delay = delay_ms / 1000
         self.log = TurnLog(log) if log is not None else None
         self.recording = recording
+        self.injector = injector
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan
@@ -76,6 +80,7 @@ class RequestPath:
         failure: str | None = None
         answer: Answer | None
         preflight = None
+        injection: Injection | None = None
         try:
             if self.delay and scope["method"] != "OPTIONS":
                 await asyncio.sleep(self.delay)
@@ -84,7 +89,9 @@ class RequestPath:
                 and scope["method"] == self.method
                 and not scope.get("root_path")
             ):
-                answer = await self.endpoint.answer(scope, receive, request)
+                if self.injector is not None:  # Prefer: fault=..., --chaos, --rate-limit
+                    injection = self.injector.decide(scope, request)
+                answer = await (injection or self.endpoint).answer(scope, receive, request)
             else:
                 if origin is not None:
                     preflight = self.cors.preflight(scope, origin)
@@ -102,8 +109,12 @@ class RequestPath:
         if origin is not None and preflight is None:
             headers += self.cors.response_headers(origin)
         try:
-            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-            await send({"type": "http.response.body", "body": answer.body})
+            if injection is None:
+                start = {"type": "http.response.start", "status": answer.status, "headers": headers}
+                await send(start)
+                await send({"type": "http.response.body", "body": answer.body})
+            else:
+                answer = await injection.deliver(scope, send, answer)
         finally:
             self.finish(scope, request_id, started, answer, failure)
 
@@ -147,6 +158,7 @@ class RequestPath:
         if log is not None:
             status = None if answer is None else answer.status
             seconds = time.perf_counter() - started
+            failure = failure or scope.get(FAILURE)
             log.note(request_id, scope["method"], scope["path"], status, seconds, failure)
         recording = self.recording
         if recording is not None and not journal_path(scope["path"], self.path):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._chaos import ChaosSpec
+from ._rate_limit import KEYS, RateLimit
 from ._tokens import TokenPolicy
 
 
@@ -19,6 +21,12 @@ class Settings:
     docs: bool = True  # serve /openapi.json, /openapi.yaml and /docs
     journal: bool = True  # keep the last exchanges, served under /__mock/
     journal_size: int = 1000
+    # Injected faults (``_injection``): a spec such as "500=5%,reset=1%" or a ChaosSpec,
+    # its seed, and a rate limit such as "10/s" or a RateLimit, per token or client.
+    chaos: ChaosSpec | str | None = None
+    chaos_seed: int = 0
+    rate_limit: RateLimit | str | None = None
+    rate_limit_key: str = "token"
 
     def __post_init__(self) -> None:
         if self.delay_ms < 0:
@@ -32,3 +40,9 @@ class Settings:
         if isinstance(self.cors_origins, str):
             raise TypeError("cors_origins must be a sequence of origins, not a string")
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        if isinstance(self.chaos, str):  # ChaosSpecError: a ValueError naming the bad item
+            object.__setattr__(self, "chaos", ChaosSpec.parse(self.chaos))
+        if isinstance(self.rate_limit, str):
+            object.__setattr__(self, "rate_limit", RateLimit.parse(self.rate_limit))
+        if self.rate_limit_key not in KEYS:
+            raise ValueError(f"rate_limit_key must be one of {', '.join(KEYS)}")

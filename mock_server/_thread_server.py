@@ -3,6 +3,7 @@ and the project's own tests (a plain module, so pytest can still rewrite the plu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -14,8 +15,9 @@ START_TIMEOUT = 20.0
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any, *, http: str = "auto") -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a daemon thread."""
+def serve_in_thread(app: Any, *, http: str | type[asyncio.Protocol] = "auto") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a daemon thread; ``http``: a
+    uvicorn protocol name, or a protocol class (the mock's own: ``contract_protocol``)."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

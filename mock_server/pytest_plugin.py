@@ -12,7 +12,9 @@ or ``pytest_plugins = ["mock_server.pytest_plugin"]`` in the root ``conftest.py`
 127.0.0.1); ``apikeys_mock`` is that server with its journal cleared before each test.
 Options (each with the mock's environment twin): ``--apikeys-mock-spec``,
 ``--apikeys-mock-tokens``, ``--apikeys-mock-proxy URL`` (run the validation proxy in front
-of URL instead of the mock) and ``--apikeys-mock-proxy-strict``. Nothing starts unless a
+of URL instead of the mock), ``--apikeys-mock-proxy-strict``, and the mock's injected faults:
+``--apikeys-mock-chaos SPEC``, ``--apikeys-mock-chaos-seed N`` and
+``--apikeys-mock-rate-limit N/s`` (see the mock's ``--chaos``). Nothing starts unless a
 test asks for a fixture. The journal client uses only the standard library. It is not
 registered as an entry point: loaded into every pytest run of an environment, its
 constants would change what Hypothesis generates there (the harness's pytest plugin and
@@ -119,6 +121,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=env("APIKEYS_MOCK_PROXY_STRICT", "").lower() in ("1", "true", "yes", "on"),
         help="the proxy replaces responses that break the contract by a 500",
     )
+    group.addoption(
+        "--apikeys-mock-chaos",
+        default=env("APIKEYS_MOCK_CHAOS"),
+        metavar="SPEC",
+        help="inject errors, faults and latency (the mock's --chaos, e.g. 500=5%%,reset=1%%)",
+    )
+    group.addoption(
+        "--apikeys-mock-chaos-seed",
+        type=int,
+        default=int(env("APIKEYS_MOCK_CHAOS_SEED", "0")),
+        metavar="N",
+        help="the chaos seed: the same seed and requests give the same faults",
+    )
+    group.addoption(
+        "--apikeys-mock-rate-limit",
+        default=env("APIKEYS_MOCK_RATE_LIMIT"),
+        metavar="N/s",
+        help="answer the contract's 429 past N requests per window, per token",
+    )
 
 
 def _app(config: pytest.Config) -> Any:
@@ -129,7 +150,13 @@ def _app(config: pytest.Config) -> Any:
     tokens_file = config.getoption("--apikeys-mock-tokens")
     spec = config.getoption("--apikeys-mock-spec")
     tokens = TokenPolicy.from_file(tokens_file) if tokens_file else TokenPolicy()
-    settings = Settings(spec=Path(spec) if spec else None, tokens=tokens)
+    settings = Settings(
+        spec=Path(spec) if spec else None,
+        tokens=tokens,
+        chaos=config.getoption("--apikeys-mock-chaos"),
+        chaos_seed=config.getoption("--apikeys-mock-chaos-seed"),
+        rate_limit=config.getoption("--apikeys-mock-rate-limit"),
+    )
     upstream = config.getoption("--apikeys-mock-proxy")
     if not upstream:
         return create_app(settings)
@@ -144,11 +171,21 @@ def _app(config: pytest.Config) -> Any:
     return ProxyApp(settings, proxy)
 
 
+def _protocol(app: Any) -> Any:
+    """The mock's own HTTP protocol, which injected faults need; uvicorn's for the proxy."""
+    contract = getattr(getattr(app, "state", None), "contract", None)
+    if contract is None:
+        return "auto"
+    from ._protocol import contract_protocol
+
+    return contract_protocol(contract.request_id_header)
+
+
 @pytest.fixture(scope="session")
 def apikeys_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """The mock (or the proxy, with ``--apikeys-mock-proxy``), one per test session."""
     app = _app(pytestconfig)
-    with serve_in_thread(app) as url:
+    with serve_in_thread(app, http=_protocol(app)) as url:
         yield MockServer(url, JournalClient(url), app)
 
 

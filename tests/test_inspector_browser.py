@@ -223,3 +223,22 @@ def test_the_proxy_shows_violations_in_the_inspector() -> None:
             finally:
                 browser.close()
     assert "headers: X-Request-Id repeated" in text
+
+
+def test_an_injected_answer_is_labelled_injected(
+    page: tuple[Page, list[str]], mock_url: str
+) -> None:
+    tab, _ = page
+    slow = httpx.post(
+        mock_url + "/api-keys",
+        json={"name": "s"},
+        headers={**HEADERS, "Prefer": "fault=slow-body, dribble=100ms"},
+    )
+    assert slow.status_code == 201
+    send(mock_url, '{"name": "plain"}')
+    tab.wait_for_selector("#exchanges tbody tr >> nth=1")
+    badges = tab.locator("#exchanges tbody tr .badge").all_inner_texts()
+    assert badges == ["ok", "injected"]
+    tab.click("#exchanges tbody tr[data-injected]")
+    assert "Injected by the mock" in (tab.text_content("#forced-note") or "")
+    assert "Prefer: fault=slow-body" in (tab.text_content("#forced-note") or "")

@@ -58,7 +58,12 @@ function applyFilter() {
 
 function badge(entry) {
   const span = document.createElement("span");
-  if (entry.forced) {
+  if (entry.injected) {
+    // The mock injected this answer (a fault, the chaos mix, the rate limit).
+    span.className = "badge injected";
+    span.textContent = "injected";
+    span.title = `Injected: ${entry.injected}`;
+  } else if (entry.forced) {
     // Asked for with Prefer: not the mock's verdict on the request.
     span.className = "badge forced";
     span.textContent = "forced";
@@ -76,6 +81,7 @@ function row(entry) {
   tr.dataset.id = String(entry.id);
   tr.dataset.verdict = entry.verdict;
   if (entry.forced) tr.dataset.forced = entry.forced;
+  if (entry.injected) tr.dataset.injected = entry.injected;
   if (entry.own_page) tr.dataset.own = "true";
   tr.tabIndex = 0;
   tr.title = "Open this exchange";
@@ -139,12 +145,15 @@ function select(id) {
   $("#detail").dataset.id = String(id);
   $("#detail-title").textContent = `${entry.method} ${entry.path} → ${entry.status ?? "no response (the client went away)"}`;
   $("#detail-meta").textContent =
-    `${entry.time} · ${entry.duration_ms} ms · ${entry.forced ? "forced" : entry.verdict}` +
+    `${entry.time} · ${entry.duration_ms} ms · ` +
+    `${entry.injected ? "injected" : entry.forced ? "forced" : entry.verdict}` +
     ` · request id ${entry.request_id ?? "none"}`;
-  $("#forced-note").hidden = !entry.forced;
-  $("#forced-note").textContent = entry.forced
-    ? `Forced: the client asked for this response with Prefer: ${entry.forced}.`
-    : "";
+  $("#forced-note").hidden = !entry.forced && !entry.injected;
+  $("#forced-note").textContent = entry.injected
+    ? `Injected by the mock, not an answer to the request: ${entry.injected}.`
+    : entry.forced
+      ? `Forced: the client asked for this response with Prefer: ${entry.forced}.`
+      : "";
   const rule = entry.rule;
   $("#rule").hidden = !rule;
   const problems = $("#problems tbody");
