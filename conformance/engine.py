@@ -8,7 +8,6 @@ exception in a check, in generation or in the engine is an ``InternalError`` in 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
@@ -18,40 +17,36 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from apikeys_contract import Answer, Contract, SpecError, load_contract, request_body_text
+from apikeys_contract import Answer, Contract, SpecError, load_contract
 from apikeys_contract.checks import (
     CHECKS,
     DENIED,
     Credential,
-    InternalError,
-    Note,
     Rules,
     Violation,
     missing_statuses,
     response_excerpt,
-    run_check,
 )
+from apikeys_contract.judge import Key, Ledger, example_of, judge_exchange, no_response
+from apikeys_contract.report import check_summaries
 
 from . import strategies
 from ._causes import (
     DENIED_STATUSES,
     Failure,
     Tally,
-    answers_the_body,
     group,
     probe_cause,
     sent_shape_of,
     shape_of,
     traits_of,
 )
-from ._curl import curl_command, mask
+from ._curl import curl_command
 from ._fields import RequestShape, encode
 from ._model import (
-    CheckSummary,
     Event,
     Example,
     Exchange,
-    Finding,
     PhaseFinished,
     PhaseStarted,
     Probe,
@@ -60,8 +55,6 @@ from ._model import (
     Report,
     RunFinished,
 )
-from ._model import InternalError as HarnessError
-from ._model import Note as ReportNote
 from ._probes import Budget, boundary_probes, make_probe
 from ._schemathesis import schemathesis_probes
 from ._settings import Settings
@@ -80,7 +73,6 @@ WRONG_PATH_STATUSES = (404, 405)
 WRONG_PATH_PROBES = 5
 
 Listener = Callable[[Event], None]
-Key = tuple[str, str, str]  # check, summary, the probe's cause
 
 
 class _Aborted(BaseException):
@@ -127,21 +119,21 @@ class Engine:
             rate_limit=settings.rate_limit,
             security=contract.security,
         )
-        selected = settings.checks or tuple(CHECKS)
+        self.selected = settings.checks or tuple(CHECKS)
+        # Every failure by (check, summary, probe cause) and shape; grouped by cause at the
+        # end. Tokens, and the secrets responses carry, are masked in everything it keeps.
+        self.ledger = Ledger(
+            check_summaries({n: d for n, (_, d) in CHECKS.items()}, self.selected),
+            set(settings.tokens.secrets),
+        )
         self.report = Report(
             target=url,
             seed=settings.seed,
             profile=settings.profile.name,
-            checks=[
-                CheckSummary(name, text, selected=name in selected)
-                for name, (_, text) in CHECKS.items()
-            ],
+            checks=self.ledger.checks,
             strict=settings.strict,
         )
-        # Every failure by (check, summary, probe cause) and shape; grouped by cause at the end.
-        self._findings: dict[tuple[Key, str, frozenset[str]], Failure] = {}
         self._tally = Tally()
-        self._notes: dict[tuple[str, str], ReportNote] = {}
         # Which example a finding shows: fixed boundary probes first (they are minimal by
         # construction), then examples Hypothesis shrank, then raw generated ones; smaller wins.
         self._rank = BOUNDARY
@@ -152,8 +144,6 @@ class Engine:
         # accepted the never-issued token answered it: for the opt-out hint.
         self._failing_credentials: set[Credential] = set()
         self._unknown_accepted: int | None = None
-        # clientSecret values and the like, seen in responses: masked like tokens.
-        self._target_secrets: set[str] = set()
 
     # -- the run ---------------------------------------------------------------------
 
@@ -179,15 +169,18 @@ class Engine:
         return self.report
 
     def _finish(self, started: float) -> None:
-        order = list(CHECKS)
+        failures = self._failures()
+        kept = self.ledger.report(
+            self.report.target, findings=group(failures, self._tally, list(CHECKS))
+        )
         report = self.report
-        report.findings = group(list(self._findings.values()), self._tally, order)
-        report.notes = sorted(self._notes.values(), key=lambda n: order.index(n.check))
+        report.findings, report.notes = kept.findings, kept.notes
+        report.internal_errors = kept.internal_errors
         report.requests = self.transport.sent
         report.duration = time.monotonic() - started
         report.phases = dict(self._phases)
         self._note_skips()
-        if self._findings and self._failing_credentials == {Credential.UNKNOWN}:
+        if failures and self._failing_credentials == {Credential.UNKNOWN}:
             accepted = self._unknown_accepted
             if accepted is not None:
                 report.hints.append(
@@ -275,7 +268,7 @@ class Engine:
 
     def _fuzz(self, phase: str, probes: st.SearchStrategy[Probe]) -> None:
         self.emit(PhaseStarted(phase, f"up to {self.settings.examples} generated probes"))
-        before = {key for key, _, _ in self._findings}
+        before = self._keys()
 
         def explore(probe: Probe) -> None:
             self._exchange(phase, probe)
@@ -284,11 +277,14 @@ class Engine:
         stopped = self._hypothesis(phase, explore, probes, shrink=False)
         self._rank = SHRUNK
         profile = self.settings.profile
-        new = dict.fromkeys(key for key, _, _ in self._findings if key not in before)
+        new = dict.fromkeys(key for key in self._keys() if key not in before)
         for key in list(new)[: profile.hunts_per_phase]:
             if stopped is None:
                 stopped = self._hunt(phase, probes, key, profile.requests_per_hunt)
         self._finish_phase(phase, stopped)
+
+    def _keys(self) -> list[Key]:
+        return [key for key, _ in self.ledger.entries]
 
     def _hunt(
         self, phase: str, probes: st.SearchStrategy[Probe], key: Key, budget: int
@@ -363,15 +359,14 @@ class Engine:
         self._phases[phase] = self._phases.get(phase, 0) + 1
         self._first(None)
         self._count(probe, None)
-        self.report.summary(TRANSPORT_CHECK).seconds += exc.elapsed
-        violation = Violation(
-            "no HTTP response",
+        self.ledger.summary(TRANSPORT_CHECK).seconds += exc.elapsed
+        violation = no_response(
             f"{exc} for {probe.kind}",
             "an HTTP response with a documented status to every request, within "
             f"{self.settings.timeout:g} s",
         )
         key = self._record(TRANSPORT_CHECK, violation, probe, None)
-        self.report.summary(TRANSPORT_CHECK).failed += 1
+        self.ledger.summary(TRANSPORT_CHECK).failed += 1
         self.emit(ProbeSent(phase, probe.kind, None, 1))
         if self._failures_in_a_row >= MAX_CONSECUTIVE_FAILURES and not self._still_there():
             raise _Aborted(
@@ -401,55 +396,27 @@ class Engine:
         self._phases[phase] = self._phases.get(phase, 0) + 1
         probe, reply = exchange.probe, exchange.reply
         self._first(reply.status)
-        self._collect_secrets(reply.status, reply.body)
+        self.ledger.learn(self.contract.secrets_in(reply.status, reply.body))
         self._count(probe, reply)
         if probe.credential is Credential.UNKNOWN and 200 <= reply.status < 300:
             self._unknown_accepted = reply.status
         sent = probe.sent(self.settings.tokens.presented(probe.credential))
-        verdicts: list[tuple[CheckSummary, list[Violation], list[Note]]] = []
-        for summary in self.report.checks:
-            if not summary.selected:
-                continue
-            began = time.monotonic()
-            result = run_check(summary.name, self.rules, sent, reply)
-            if isinstance(result, InternalError):
-                self._internal(f"check {summary.name}", None, result.summary, result.detail)
-                continue
-            if result is None:
-                continue
-            violations: list[Violation] = []
-            notes: list[Note] = []
-            summary.seconds += reply.elapsed + time.monotonic() - began
-            for item in result:
-                if isinstance(item, Note) and item.lenient and self.settings.strict:
-                    item = Violation(
-                        f"strict: {item.summary.removeprefix('lenient: ')}",
-                        f"{reply.status} for {probe.kind}",
-                        "a 400 under --strict: the contract leaves this open, --strict does not",
-                    )
-                if isinstance(item, Violation):
-                    violations.append(item)
-                else:
-                    notes.append(item)
-            verdicts.append((summary, violations, notes))
-        # A probe is a finding or a note, never both: when the answer to its body broke a
-        # rule, what the contract leaves open about that body is no longer the story.
-        body_broken = any(
-            answers_the_body(check.name, violation.summary)
-            for check, violations, _ in verdicts
-            for violation in violations
+        judgement = judge_exchange(
+            self.rules, sent, reply, checks=self.selected, strict=self.settings.strict
         )
-        violated: set[Key] = set()
-        for summary, violations, notes in verdicts:
-            for violation in violations:
-                violated.add(self._record(summary.name, violation, probe, exchange))
-            for note in notes:
-                if not (note.lenient and body_broken):
-                    self._note(summary.name, note, probe, exchange)
-            if violations:
-                summary.failed += 1
-            else:
-                summary.passed += 1
+        violated = self.ledger.take(
+            judgement,
+            lambda: self._example(probe, exchange),
+            label=probe.kind,
+            group=lambda check, summary: probe_cause(check, summary, probe),
+            slot=(shape_of(probe), traits_of(self.contract, probe)),
+            rank=self._rank_of(probe),
+            size=probe.size,
+            context=lambda: self._context(probe),
+            elapsed=reply.elapsed,
+        )
+        if violated:
+            self._failing_credentials.add(probe.credential)
         self.emit(ProbeSent(phase, probe.kind, reply.status, len(violated)))
         return violated
 
@@ -457,6 +424,7 @@ class Engine:
         """What grouping by cause needs to know of every exchange."""
         tally = self._tally
         tally.exchanges += 1
+        self.ledger.exchanges = tally.exchanges
         tally.traits.update(traits_of(self.contract, probe))
         if reply is None:
             return
@@ -476,95 +444,67 @@ class Engine:
             tally.denied += 1
             tally.denied_refused += status in DENIED_STATUSES
 
-    def _collect_secrets(self, status: int, body: bytes) -> None:
-        fields = self.contract.secret_fields
-        if not fields or not 200 <= status < 300:
-            return
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            return
-        if isinstance(document, dict):
-            for key in fields:
-                value = document.get(key)
-                if isinstance(value, str) and len(value) >= 8:
-                    self._target_secrets.add(value)
-
-    def _mask(self, text: str) -> str:
-        text = mask(text, self.settings.tokens)
-        for secret in sorted(self._target_secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
-
     def _example(self, probe: Probe, exchange: Exchange | None) -> Example:
-        body, encoding = request_body_text(probe.body)
-        return Example(
-            kind=self._mask(probe.kind),
-            curl=self._mask(curl_command(self.transport, probe)),
-            status=exchange.reply.status if exchange else None,
-            response_excerpt=self._mask(response_excerpt(exchange.reply if exchange else None)),
-            # Masked as the curl line is, so the two always agree (a probe's body holds no
-            # token: only the transport puts one on the wire).
-            request_body=self._mask(body) if encoding == "utf-8" else body,
-            request_body_encoding=encoding,
+        reply = exchange.reply if exchange else None
+        # The body is masked as the curl line is (by the ledger), so the two always agree
+        # (a probe's body holds no token: only the transport puts one on the wire).
+        return example_of(
+            probe.kind,
+            curl_command(self.transport, probe),
+            probe.body,
+            reply.status if reply else None,
+            response_excerpt(reply),
         )
+
+    def _rank_of(self, probe: Probe) -> tuple[int, int, int]:
+        """The clearest example wins: the phase's rank, then fewest traits, fewest bytes."""
+        return (self._rank, probe.kind.count(", "), probe.size)
+
+    def _context(self, probe: Probe) -> tuple[str, Credential, frozenset[str], str]:
+        """What grouping by cause needs to know of a finding's first probe."""
+        return (
+            shape_of(probe),
+            probe.credential,
+            traits_of(self.contract, probe),
+            sent_shape_of(probe),
+        )
+
+    def _failures(self) -> list[Failure]:
+        """Every entry of the ledger, as grouping by cause takes them."""
+        failures = []
+        for (key, _), entry in self.ledger.entries.items():
+            shape, credential, traits, sent_shape = entry.context
+            failures.append(
+                Failure(
+                    entry.finding,
+                    entry.rank,
+                    str(key[2]),
+                    shape,
+                    credential,
+                    traits,
+                    entry.exchanges,
+                    sent_shape,
+                )
+            )
+        return failures
 
     def _record(
         self, check: str, violation: Violation, probe: Probe, exchange: Exchange | None
     ) -> Key:
-        summary = self._mask(violation.summary)
-        key: Key = (check, summary, probe_cause(check, summary, probe))
-        raw = (key, shape_of(probe), traits_of(self.contract, probe))
-        failure = self._findings.get(raw)
         self._failing_credentials.add(probe.credential)
-        # The clearest example wins: fewest traits, then fewest bytes.
-        rank = (self._rank, probe.kind.count(", "), probe.size)
-        if failure is not None:
-            failure.exchanges.add(self._tally.exchanges)
-            failure.finding.occurrences += 1
-            failure.finding.seen_with[self._mask(probe.kind)] += 1
-            if rank >= failure.rank:
-                return key
-            # The example and the lines describing it always come from the same request.
-            failure.rank = rank
-            found = failure.finding
-            found.example, found.example_size = self._example(probe, exchange), probe.size
-            found.received = self._mask(violation.received)
-            found.documented = self._mask(violation.documented)
-            return key
-        finding = Finding(
-            check=check,
-            summary=summary,
-            received=self._mask(violation.received),
-            documented=self._mask(violation.documented),
-            example=self._example(probe, exchange),
-            example_size=probe.size,
+        summary = self.ledger.mask(violation.summary)
+        key: Key = (check, summary, probe_cause(check, summary, probe))
+        self.ledger.record(
+            key,
+            violation,
+            lambda: self._example(probe, exchange),
+            label=probe.kind,
+            slot=(shape_of(probe), traits_of(self.contract, probe)),
+            rank=self._rank_of(probe),
+            size=probe.size,
+            context=lambda: self._context(probe),
         )
-        finding.seen_with[finding.example.kind] += 1
-        credential = probe.credential
-        failure = Failure(
-            finding,
-            rank,
-            key[2],
-            raw[1],
-            credential,
-            raw[2],
-            {self._tally.exchanges},
-            sent_shape_of(probe),
-        )
-        self._findings[raw] = failure
         return key
-
-    def _note(self, check: str, note: Note, probe: Probe, exchange: Exchange) -> None:
-        key = (check, self._mask(note.summary))
-        found = self._notes.get(key)
-        if found is not None:
-            found.occurrences += 1
-            return
-        self._notes[key] = ReportNote(
-            check, key[1], self._mask(note.detail), note.lenient, 1, self._example(probe, exchange)
-        )
 
     def _internal(
         self,
@@ -577,9 +517,7 @@ class Engine:
             summary = f"{where}: {type(exc).__name__}"
             detail = _describe_exception(exc)
         assert summary is not None
-        errors = self.report.internal_errors
-        if not any(e.summary == summary for e in errors):
-            errors.append(HarnessError(where, self._mask(summary), self._mask(detail or "")))
+        self.ledger.internal(where, summary, detail or "")
 
 
 def _describe_exception(exc: BaseException) -> str:

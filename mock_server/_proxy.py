@@ -33,6 +33,8 @@ from apikeys_contract import (
     quoted_with_variable,
 )
 from apikeys_contract.checks import Received, response_excerpt
+from apikeys_contract.judge import Describe, example_of, mask
+from apikeys_contract.report import Example
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
@@ -49,14 +51,10 @@ from ._journal import (
 )
 from ._journal import Violation as Broken
 from ._live_checks import (
-    Describe,
     LiveRequest,
     RequestJudgement,
-    Sample,
     Session,
     judge_request,
-    mask,
-    secret_values,
     violations_header,
 )
 from ._log import milliseconds
@@ -182,7 +180,7 @@ class Exchange:
         """The exchange as the run report shows it (built only if it is shown), every
         credential presented and secret generated masked."""
 
-        def describe() -> Sample:
+        def describe() -> Example:
             hidden = (*self.secrets, *generated)
             body = scrub(self.request.body, hidden)
             request_id = received.header(self.app.request_id) if received else None
@@ -190,11 +188,11 @@ class Exchange:
             rid = f" ({header} {request_id})" if request_id else ""
             text = f"{self.request.method} {self.request.path} with {label}{rid}"
             if received is None:
-                return Sample(text, self.reproducer(body), None, body)
+                return example_of(text, self.reproducer(body), body)
             redacted = self.app.redactor.response_body(received.status, received.body)
             shown = replace(received, body=scrub(redacted, hidden))
             excerpt = mask(response_excerpt(shown), hidden)
-            return Sample(text, self.reproducer(body), received.status, body, excerpt)
+            return example_of(text, self.reproducer(body), body, received.status, excerpt)
 
         return describe
 
@@ -243,7 +241,7 @@ class Exchange:
         found: tuple[Broken, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
-            generated = secret_values(app.contract, reply.status, reply.body)
+            generated = app.contract.secrets_in(reply.status, reply.body)
             example = self.describer(judged.sent.verdict.cause, received, generated)
             on_response = app.session.judge_response(judged.sent, received, example, generated)
             app.session.count_request(judged, example)
