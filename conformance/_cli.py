@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from apikeys_contract._report_paths import prepare_report_path
+from apikeys_contract.report import prepare_report_path
 
 from . import reports
 from ._curl import TOKEN_VARIABLES

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from apikeys_contract._report_paths import prepare_report_path
+from apikeys_contract.report import prepare_report_path
 
 from ._argtypes import positive, positive_seconds
 from ._proxy_settings import ProxySettings

@@ -135,7 +135,7 @@ class ProxyApp:
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         wall, started = time.time(), time.perf_counter()
-        exchange = Exchange(self, scope, wall, started)
+        exchange = ProxiedExchange(self, scope, wall, started)
         try:
             body = await asyncio.wait_for(
                 read_body(receive, self.settings.max_body_bytes), self.settings.body_timeout_s
@@ -149,7 +149,7 @@ class ProxyApp:
         await exchange.run(body, send)
 
 
-class Exchange:
+class ProxiedExchange:
     """One request through the proxy: judged, forwarded, answered, journaled, logged."""
 
     def __init__(self, app: ProxyApp, scope: Scope, wall: float, started: float) -> None:

@@ -19,6 +19,7 @@ from ._model import (
     Shape,
     check_summaries,
 )
+from ._paths import prepare_report_path
 
 __all__ = [
     "FORMAT_VERSION",
@@ -35,6 +36,7 @@ __all__ = [
     "finding_lines",
     "json_report",
     "junit_xml",
+    "prepare_report_path",
     "report_data",
     "write",
 ]
