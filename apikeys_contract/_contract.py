@@ -209,7 +209,11 @@ def _only_operation(document: Mapping[str, Any], origin: str) -> tuple[str, str,
         if method in HTTP_METHODS
     ]
     if len(operations) != 1:
-        raise SpecError(f"{origin}: expected exactly one operation, found {len(operations)}")
+        found = ", ".join(f"{method.upper()} {path}" for path, method, _ in operations)
+        raise SpecError(
+            f"{origin}: expected exactly one operation, found {len(operations)}"
+            + (f" ({found}): judge one contract per operation" if found else "")
+        )
     return operations[0]
 
 

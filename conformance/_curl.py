@@ -64,7 +64,11 @@ def curl_command(transport: Transport, probe: Probe) -> str:
         else:
             options += ["-H", curl_header(line.encode("utf-8", "surrogatepass"))]
     return curl_line(
-        "POST", shown_url, options, probe.body, content_type=probe.content_type is not None
+        transport.method,
+        shown_url,
+        options,
+        probe.body,
+        content_type=probe.content_type is not None,
     )
 
 

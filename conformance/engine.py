@@ -118,6 +118,7 @@ class Engine:
             timeout=settings.timeout,
             rate_limit=settings.rate_limit,
             security=contract.security,
+            method=contract.method,
         )
         self.selected = settings.checks or tuple(CHECKS)
         # Every failure by (check, summary, probe cause) and shape; grouped by cause at the

@@ -35,4 +35,3 @@ def write_reports(
         writers.write(report_json, writers.json_report(report))
     if junit_xml is not None:
         writers.write(junit_xml, writers.junit_xml(report))
-
