@@ -1,8 +1,9 @@
 """The operation itself (POST /api-keys, or whatever the spec names), as an ASGI app.
 
 It reads the scope directly rather than through ``Request``: the hot path of a mock that
-must outrun Prism. ``answer`` returns the whole response as an ``Answer``; every refusal is
-an ApiError (raised, or returned by ``schema_refusal``) rendered in one place, ``refuse``.
+must outrun Prism. ``answer`` returns the whole response as a ``PreparedResponse``; every
+refusal is an ApiError (raised, or returned by ``schema_refusal``) rendered in one place,
+``refuse``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from apikeys_contract import Contract
 
 from ._deadline import Deadlines
-from ._errors import JSON, Answer, ApiError, error_answer, json_answer, send_answer
+from ._errors import JSON, ApiError, PreparedResponse, error_answer, json_answer, send_answer
 from ._headers import RequestHeaders
 from ._middleware import REQUEST_BODY, note_failure
 from ._prefer import Forced, forced_response
@@ -58,7 +59,7 @@ class Endpoint:
 
     async def answer(
         self, scope: Scope, receive: Receive, headers: RequestHeaders | None = None
-    ) -> Answer:
+    ) -> PreparedResponse:
         """The whole response to one request: a success, or an ApiError rendered.
         ``headers``: the request's, when the caller has read them already.
 
@@ -95,7 +96,7 @@ class Endpoint:
             refusal = ApiError(500, "internal_error", "The mock server failed unexpectedly.")
         return self.refuse(refusal)
 
-    def refuse(self, error: ApiError) -> Answer:
+    def refuse(self, error: ApiError) -> PreparedResponse:
         required = self.status_headers.get(error.status)
         if required:
             error.headers = {**required, **error.headers}

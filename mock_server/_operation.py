@@ -2,9 +2,9 @@
 
 Every other request meets the mock's layers as ASGI middleware (request context, CORS, the
 journal's recorder), each wrapping ``send`` or ``receive`` to see what passes. The operation
-is answered by the endpoint as a whole ``Answer``, so those layers' per-request work runs
-here as plain calls on it instead: the same request id, log line, CORS headers and journal
-record, from the same code, without a wrapper per layer per message.
+is answered by the endpoint as a whole ``PreparedResponse``, so those layers' per-request
+work runs here as plain calls on it instead: the same request id, log line, CORS headers and
+journal record, from the same code, without a wrapper per layer per message.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._errors import Answer
+from ._errors import PreparedResponse
 from ._journal import BODY_LIMIT, Journal, RawPairs, Redactor
 from ._middleware import REQUEST_BODY
 from ._turns import TurnBatch
@@ -51,7 +51,7 @@ class Recording:
         self._noted: TurnBatch[tuple[Any, ...]] = TurnBatch(self._store)
         journal.before_read(self.flush)
 
-    def keep(self, scope: Scope, started: float, answer: Answer) -> None:
+    def keep(self, scope: Scope, started: float, answer: PreparedResponse) -> None:
         """One exchange (``started``: its ``perf_counter()``), answered with ``answer``; the
         request body is the one left in the scope (``REQUEST_BODY``), if it was read. When
         ``answer.document`` is known, the secrets are left out of it without decoding the
@@ -138,7 +138,9 @@ class Recorder:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
             scope[REQUEST_BODY] = _joined(sent)
-            self.recording.keep(scope, started, Answer(status, list(headers), _joined(got)))
+            self.recording.keep(
+                scope, started, PreparedResponse(status, list(headers), _joined(got))
+            )
 
 
 def _joined(chunks: list[bytes]) -> bytes:
