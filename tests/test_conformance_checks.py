@@ -22,11 +22,11 @@ from apikeys_contract import (
 )
 from apikeys_contract.checks import (
     CHECKS,
-    Credential,
     CheckError,
+    Credential,
     Memory,
-    Remark,
     Received,
+    Remark,
     Rules,
     Sent,
     Violation,
