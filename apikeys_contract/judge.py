@@ -21,6 +21,23 @@ from ._curl import request_body_text
 from .checks import CHECKS, CheckError, Received, Remark, Rules, Sent, Violation, run_check
 from .report import CheckSummary, Example, Finding, InternalError, Note, Report
 
+__all__ = [
+    "MASK",
+    "NO_RESPONSE",
+    "Describe",
+    "Entry",
+    "Judgement",
+    "Key",
+    "Ledger",
+    "Verdict",
+    "answers_the_body",
+    "described",
+    "example_of",
+    "judge_exchange",
+    "mask",
+    "no_response",
+]
+
 MASK = "[redacted]"
 NO_RESPONSE = "no HTTP response"
 # A failure of these is about how the target answered what the body held, so what the
