@@ -19,6 +19,7 @@ from ._journal import (
 from ._journal import Violation as Broken
 from ._live_checks import LiveRequest
 
+OTHER_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 # What a reproducer reads the credential it presents from.
 CREDENTIAL_VARIABLE = "APIKEYS_PROXY_CREDENTIAL"
 
@@ -49,13 +50,24 @@ def journal_record(
         request_body=scrub(request.body[:BODY_LIMIT], hidden),
         status=status,
         response_headers=scrub_pairs(redactor.header_pairs(raw_headers), hidden),
-        response_body=scrub(redactor.response_body(status, body[:BODY_LIMIT]), hidden),
+        response_body=scrub_encoded(redactor.response_body(status, body[:BODY_LIMIT]), hidden),
         duration=duration_s,
         operation=operation,
         violations=violations,
         request_truncated=len(request.body) > BODY_LIMIT,
         response_truncated=truncated or len(body) > BODY_LIMIT,
     )
+
+
+def scrub_encoded(data: bytes, secrets: tuple[str, ...]) -> bytes:
+    """``scrub``, also where the body is UTF-16 or UTF-32 text (JSON a lenient reader takes,
+    whose secrets ``Contract.secrets_in`` finds but whose bytes are not UTF-8)."""
+    data = scrub(data, secrets)
+    for encoding in OTHER_ENCODINGS:
+        mask = REDACTED.encode(encoding)
+        for secret in secrets:
+            data = data.replace(secret.encode(encoding, "surrogatepass"), mask)
+    return data
 
 
 def reproducer(redactor: Redactor, base_url: str, request: LiveRequest, body: bytes) -> str:

@@ -74,8 +74,13 @@ def test_the_proxy_notes_it_too(oddity: Oddity) -> None:
             response = client.post(
                 "/api-keys", json={"name": "ci"}, headers={"Authorization": f"Bearer {VALID_TOKEN}"}
             )
+        entry = client.get("/__mock/requests").json()["requests"][-1]
     assert response.status_code == 201
     assert "x-contract-violations" not in response.headers
+    text = response.content.decode("utf-16-le" if oddity == "utf-16" else "utf-8")
+    secret = json.loads(text)["clientSecret"]
+    stored = json.dumps(entry["response"]["body"]).replace("\\u0000", "")
+    assert secret not in stored  # the journal keeps no secret, however the body is encoded
     report = build_report(app.session, upstream, strict=False)
     summary = f"lenient: success body with {ISSUES[oddity].value}"
     assert [(n.check, n.summary) for n in report.notes] == [("success_shape", summary)]
