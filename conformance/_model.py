@@ -26,7 +26,6 @@ __all__ = [
     "CheckSummary",
     "Event",
     "Example",
-    "Exchange",
     "Finding",
     "InternalError",
     "Note",
@@ -65,12 +64,6 @@ class Probe:
 
     def sent(self, secrets: tuple[str, ...]) -> Sent:
         return Sent(self.verdict, self.credential, secrets, self.kind)
-
-
-@dataclass(frozen=True)
-class Exchange:
-    probe: Probe
-    reply: Reply
 
 
 @dataclass(frozen=True)
