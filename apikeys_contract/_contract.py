@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from ._json import lenient_documents
+from ._json import lenient_documents, read_json
 from ._loader import load_document
 from ._media import base_media_type
 from ._pointers import pointer, resolve
@@ -136,7 +136,8 @@ class Contract:
         shorter than ``MIN_SECRET_LENGTH`` are left out: they may occur anywhere by chance."""
         if not self.secret_fields or not 200 <= status < 300:
             return ()
-        documents = lenient_documents(body)
+        reading = read_json(body)
+        documents = (reading.document,) if reading.ok else lenient_documents(body)
         found = (
             doc.get(key)
             for doc in documents
