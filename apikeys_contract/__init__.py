@@ -4,8 +4,9 @@ and the rules the mock, the harness and the proxy apply to it.
 None of them copies a constraint, status or header name into Python: each rule (strict
 JSON, media types, JSON Pointers, what a request calls for, the security schemes and
 credentials, the values a schema accepts) lives here once, as plain functions that never
-raise. Three public modules go further: ``checks`` (the rules for one exchange), ``judge``
-(one judge and the ledger of its findings) and ``report`` (the report and its writers).
+raise. Four public modules go further: ``checks`` (the rules for one exchange), ``judge``
+(all of them on one exchange), ``ledger`` (what a run found, masked) and ``report`` (the
+report and its writers).
 This package imports no Hypothesis, httpx or Starlette.
 """
 

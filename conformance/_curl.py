@@ -10,7 +10,7 @@ import shlex
 
 from apikeys_contract import curl_header, curl_line, quoted_with_variable
 from apikeys_contract.checks import Credential
-from apikeys_contract.judge import mask as masked
+from apikeys_contract.ledger import mask as masked
 
 from ._model import Probe
 from ._transport import Tokens, Transport

@@ -19,7 +19,8 @@ from apikeys_contract.checks import (
     Violation,
     response_excerpt,
 )
-from apikeys_contract.judge import Key, Ledger, example_of, judge_exchange
+from apikeys_contract.judge import judge_exchange
+from apikeys_contract.ledger import Key, Ledger, example_of
 from apikeys_contract.report import Example, Report, check_summaries
 
 from ._causes import (

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from apikeys_contract import Contract
 from apikeys_contract.checks import CHECKS
-from apikeys_contract.judge import Key, no_response
+from apikeys_contract.judge import no_response
+from apikeys_contract.ledger import Key
 from apikeys_contract.report import Report
 
 from . import strategies

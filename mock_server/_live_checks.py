@@ -7,7 +7,8 @@ under the check name ``request``); the response side is the shared judge
 sees the credential presented, not whether it is valid, so ``Sent.credential`` is None
 (role unknown) unless the request presents none, a malformed one, or a token policy says
 what the token is. The session remembers request ids and fresh values across exchanges;
-its ledger (the harness's) keeps each distinct violation once, with its first example.
+its ledger (``apikeys_contract.ledger``, the harness's) keeps each distinct violation once,
+with its first example.
 """
 
 from __future__ import annotations
@@ -25,15 +26,8 @@ from apikeys_contract import (
     read_credentials,
 )
 from apikeys_contract.checks import Credential, Memory, Received, Rules, Sent, Violation, excerpt
-from apikeys_contract.judge import (
-    Describe,
-    Key,
-    Ledger,
-    described,
-    judge_exchange,
-    mask,
-    no_response,
-)
+from apikeys_contract.judge import judge_exchange, no_response
+from apikeys_contract.ledger import Describe, Key, Ledger, described, mask
 from apikeys_contract.report import check_summaries
 
 from ._journal import Violation as Broken

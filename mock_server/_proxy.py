@@ -27,7 +27,7 @@ from apikeys_contract import (
     load_contract,
 )
 from apikeys_contract.checks import Received, response_excerpt
-from apikeys_contract.judge import Describe, example_of, mask
+from apikeys_contract.ledger import Describe, example_of, mask
 from apikeys_contract.report import Example
 
 from ._errors import ApiError, send_error

@@ -7,15 +7,8 @@ import json
 
 from apikeys_contract import judge_body, load_contract
 from apikeys_contract.checks import Credential, Received, Rules, Sent
-from apikeys_contract.judge import (
-    MASK,
-    NO_RESPONSE,
-    Ledger,
-    described,
-    example_of,
-    judge_exchange,
-    no_response,
-)
+from apikeys_contract.judge import NO_RESPONSE, judge_exchange, no_response
+from apikeys_contract.ledger import MASK, Ledger, described, example_of
 from apikeys_contract.report import Example, check_summaries, json_report, junit_xml
 
 CONTRACT = load_contract()
