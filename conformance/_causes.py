@@ -27,8 +27,9 @@ from typing import Any
 from apikeys_contract import Contract, describe, schema_problems
 from apikeys_contract.checks import REFLECTED, Credential
 from apikeys_contract.judge import SHAPE_CHECK, answers_the_body
+from apikeys_contract.report import Finding, Shape
 
-from ._model import Finding, Probe, Shape
+from ._model import Probe
 
 # Checks whose failures a probe's cause explains (the others have causes of their own: a
 # constant header is no less constant for the probe that showed it).

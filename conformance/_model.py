@@ -1,7 +1,7 @@
 """The harness's data: the probes it sends, what came back, and the events of a run.
 
 The report model (``Report``, ``Finding``, ``Note`` ...) is the shared layer's
-(``apikeys_contract.report``), re-exported here.
+(``apikeys_contract.report``).
 """
 
 from __future__ import annotations
@@ -10,33 +10,16 @@ from dataclasses import dataclass
 
 from apikeys_contract import BodyVerdict
 from apikeys_contract.checks import Credential, Received, Sent
-from apikeys_contract.report import (
-    CheckState,
-    CheckSummary,
-    Example,
-    Finding,
-    InternalError,
-    Note,
-    Report,
-    Shape,
-)
+from apikeys_contract.report import Report
 
 __all__ = [
-    "CheckState",
-    "CheckSummary",
     "Event",
-    "Example",
-    "Finding",
-    "InternalError",
-    "Note",
     "PhaseFinished",
     "PhaseStarted",
     "Probe",
     "ProbeSent",
     "Reply",
-    "Report",
     "RunFinished",
-    "Shape",
 ]
 
 Reply = Received
