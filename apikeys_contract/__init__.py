@@ -1,31 +1,36 @@
 """The API-keys contract: the OpenAPI spec shipped with this project, loaded and compiled,
-and the rules both tools apply to it.
+and the rules the mock, the harness and the proxy apply to it.
 
-Both the mock server and the conformance suite read the endpoint from here; neither copies
-a constraint, status or header name into Python. Each rule of the contract (strict JSON,
-media types, JSON Pointers, what a request calls for, which values are fresh, the
-security schemes and credentials, the values a schema accepts) lives here once, as plain
-functions that never raise. This package imports no Hypothesis, httpx or
-Starlette.
+None of them copies a constraint, status or header name into Python: each rule (strict
+JSON, media types, JSON Pointers, what a request calls for, the security schemes and
+credentials, the values a schema accepts) lives here once, as plain functions that never
+raise. Four public modules go further: ``checks`` (the rules for one exchange), ``judge``
+(all of them on one exchange), ``ledger`` (what a run found, masked) and ``report`` (the
+report and its writers).
+This package imports no Hypothesis, httpx or Starlette.
 """
 
-from ._contract import Contract, ResponseSpec, load_contract
-from ._curl import curl_header, curl_line, quoted_with_variable, request_body_text
+# ruff: noqa: I001 - grouped by subject, not sorted
+# The contract: the bundled spec, loading it, its errors.
+from ._contract import Contract, load_contract
+from ._loader import BUNDLED_SPEC, bundled_spec_text
+from .errors import SpecError
+
+# What a request body calls for, read as the contract reads it.
 from ._expect import Answer, BodyVerdict, describe, judge_body
-from ._json import LENIENT, NO_DOCUMENT, JsonIssue, JsonReading, lenient_documents, read_json
-from ._loader import bundled_spec_text
-from ._media import LENIENT_MEDIA, MediaMatch, base_media_type, match_media_type
+from ._json import JsonIssue, read_json
+from ._media import MediaMatch, base_media_type, match_media_type
 from ._pointers import pointer, resolve
 from ._problems import Problem, schema_problems
+
+# Security: the schemes, reading the credentials a request presents, presenting one.
 from ._security import (
     CredentialState,
     Location,
     Presentation,
     Requirement,
-    RequirementReading,
     Scheme,
     SchemeKind,
-    SchemeReading,
     Security,
     SecurityReading,
     bearer_token,
@@ -33,26 +38,26 @@ from ._security import (
     parse_security,
     present_credential,
     present_requirement,
-    read_api_key,
-    read_basic,
     read_bearer,
     read_credentials,
 )
-from ._text import ecma_whitespace, is_ecma_space, regex_disagreements
-from ._values import MOCK_VALUES, NoValue, Planner, ValuePlan, header_text, plan_value
-from .errors import SpecError
+
+# Values a schema accepts, as the mock generates them; text as ECMA-262 reads it.
+from ._values import NoValue, Planner, ValuePlan, header_text, plan_value
+from ._text import ASTRAL, ecma_whitespace, is_ecma_space, regex_disagreements
+from ._ids import uuid4
+
+# Reproducers: curl lines that send a request again.
+from ._curl import curl_header, curl_line, quoted_with_variable
 
 __all__ = [
-    "LENIENT",
-    "LENIENT_MEDIA",
-    "MOCK_VALUES",
-    "NO_DOCUMENT",
+    "ASTRAL",
+    "BUNDLED_SPEC",
     "Answer",
     "BodyVerdict",
     "Contract",
     "CredentialState",
     "JsonIssue",
-    "JsonReading",
     "Location",
     "MediaMatch",
     "NoValue",
@@ -60,11 +65,8 @@ __all__ = [
     "Presentation",
     "Problem",
     "Requirement",
-    "RequirementReading",
-    "ResponseSpec",
     "Scheme",
     "SchemeKind",
-    "SchemeReading",
     "Security",
     "SecurityReading",
     "SpecError",
@@ -79,7 +81,6 @@ __all__ = [
     "header_text",
     "is_ecma_space",
     "judge_body",
-    "lenient_documents",
     "load_contract",
     "match_media_type",
     "misplaced_credentials",
@@ -89,13 +90,11 @@ __all__ = [
     "present_credential",
     "present_requirement",
     "quoted_with_variable",
-    "read_api_key",
-    "read_basic",
     "read_bearer",
     "read_credentials",
     "read_json",
     "regex_disagreements",
-    "request_body_text",
     "resolve",
     "schema_problems",
+    "uuid4",
 ]

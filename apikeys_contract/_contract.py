@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -8,13 +9,17 @@ from typing import Any
 
 import jsonschema_rs
 
+from ._json import lenient_documents, read_json
 from ._loader import load_document
+from ._media import base_media_type
 from ._pointers import pointer, resolve
 from ._security import SchemeKind, Security, parse_security
 from .errors import SpecError
 
 # x-mock generators whose values are new on every call (see Contract.fresh_fields).
 FRESH_GENERATORS = ("uuid", "secret")
+# Secrets shorter than this may occur in a text by chance; they are not searched for.
+MIN_SECRET_LENGTH = 8
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -125,6 +130,23 @@ class Contract:
             or schema.get("x-secret") is True
         )
 
+    def secrets_in(self, status: int, body: bytes) -> tuple[str, ...]:
+        """The generated secrets a response carries (``secret_fields`` of a success body,
+        read as any JSON reader would), to mask wherever the exchange is shown. Values
+        shorter than ``MIN_SECRET_LENGTH`` are left out: they may occur anywhere by chance."""
+        if not self.secret_fields or not 200 <= status < 300:
+            return ()
+        reading = read_json(body)
+        documents = (reading.document,) if reading.ok else lenient_documents(body)
+        found = (
+            doc.get(key)
+            for doc in documents
+            if isinstance(doc, Mapping)
+            for key in self.secret_fields
+        )
+        texts = (v if isinstance(v, str) else json.dumps(v) for v in found if v is not None)
+        return tuple(dict.fromkeys(t for t in texts if len(t) >= MIN_SECRET_LENGTH))
+
     @cached_property
     def _success_properties(self) -> Mapping[str, Mapping[str, Any]]:
         pointer_ = self.responses[self.success_status].schema_pointer
@@ -188,13 +210,17 @@ def _only_operation(document: Mapping[str, Any], origin: str) -> tuple[str, str,
         if method in HTTP_METHODS
     ]
     if len(operations) != 1:
-        raise SpecError(f"{origin}: expected exactly one operation, found {len(operations)}")
+        found = ", ".join(f"{method.upper()} {path}" for path, method, _ in operations)
+        raise SpecError(
+            f"{origin}: expected exactly one operation, found {len(operations)}"
+            + (f" ({found}): judge one contract per operation" if found else "")
+        )
     return operations[0]
 
 
 def _json_media_type(content: Mapping[str, Any], where: str, origin: str) -> str:
     for media_type in content:
-        base = media_type.split(";")[0].strip().lower()
+        base = base_media_type(media_type)
         if base == "application/json" or base.endswith("+json"):
             return str(media_type)
     raise SpecError(f"{origin}: {where} has no JSON media type")

@@ -1,9 +1,9 @@
 """The contract's rules for one request/response exchange, as plain functions over plain data.
 
 Each check reads what was sent (``Sent``) and what came back (``Received``) and returns
-``None`` when it does not apply, or a tuple of ``Violation`` and ``Note`` (empty: it held).
+``None`` when it does not apply, or a tuple of ``Violation`` and ``Remark`` (empty: it held).
 ``run_check`` wraps one check so that it never raises: an exception inside a check is
-returned as an ``InternalError``, so one broken check cannot silence the others. The
+returned as an ``CheckError``, so one broken check cannot silence the others. The
 conformance harness feeds these checks its probes; a proxy can feed them live traffic
 (``Sent.credential`` is ``None`` when the role of the presented credential is unknown).
 """
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from ._contract import Contract
+from ._contract import MIN_SECRET_LENGTH, Contract
 from ._expect import Answer, BodyVerdict
+from ._json import LENIENT, JsonIssue, JsonReading, lenient_documents, read_json
 from ._media import base_media_type
 from ._pointers import pointer, resolve
 from ._problems import schema_problems
@@ -31,8 +32,6 @@ from .errors import SpecError
 INVALID_INPUT = int(HTTPStatus.BAD_REQUEST)
 UNAUTHENTICATED = int(HTTPStatus.UNAUTHORIZED)
 FORBIDDEN = int(HTTPStatus.FORBIDDEN)
-# Tokens shorter than this may occur in a response by chance; they are not searched for.
-MIN_SECRET_LENGTH = 8
 EXCERPT = 160
 RESPONSE_EXCERPT = 200
 REFLECTED = "token reflected in the response"
@@ -121,24 +120,26 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class Note:
+class Remark:
     """Behaviour the contract leaves open (``lenient``), or something the check could not
-    judge. Lenient notes become violations for teams that ask for strictness."""
+    judge. Lenient remarks become violations for teams that ask for strictness; ``strictly``
+    says what strictness documents instead (a 400, for a request body left open)."""
 
     summary: str
     detail: str
     lenient: bool = False
+    strictly: str = "a 400 under --strict: the contract leaves this open, --strict does not"
 
 
 @dataclass(frozen=True)
-class InternalError:
+class CheckError:
     """A check raised: a bug of the checks, never a verdict on the target."""
 
     summary: str
     detail: str
 
 
-Result = tuple[Violation | Note, ...] | None
+Result = tuple[Violation | Remark, ...] | None
 
 
 @dataclass
@@ -273,7 +274,7 @@ def acceptance(rules: Rules, sent: Sent, got: Received) -> Result:
     document = _json(got)
     if not isinstance(document, Mapping):
         return ()  # success_shape reports an unreadable body
-    found: list[Violation | Note] = []
+    found: list[Violation | Remark] = []
     for key in rules.contract.echoed_fields:
         sent_values = [
             doc[key] for doc in verdict.readings if isinstance(doc, Mapping) and key in doc
@@ -315,7 +316,7 @@ def rejection(rules: Rules, sent: Sent, got: Received) -> Result:
     if got.status in allowed:
         if got.status == rules.contract.success_status and verdict.leniency:
             return (
-                Note(
+                Remark(
                     f"lenient: accepts {verdict.leniency}",
                     f"e.g. {sent.label or verdict.cause}",
                     lenient=True,
@@ -334,7 +335,7 @@ def rejection(rules: Rules, sent: Sent, got: Received) -> Result:
 
 def authentication(rules: Rules, sent: Sent, got: Received) -> Result:
     """A denied credential gets 401 (403 without permission); no response repeats one."""
-    found: list[Violation | Note] = []
+    found: list[Violation | Remark] = []
     for secret in sent.secrets:
         if len(secret) < MIN_SECRET_LENGTH:
             continue
@@ -374,7 +375,7 @@ def headers(rules: Rules, sent: Sent, got: Received) -> Result:
     contract = rules.contract
     spec = contract.responses.get(got.status)
     required = set(spec.required_headers if spec else ()) | {contract.request_id_header}
-    found: list[Violation | Note] = []
+    found: list[Violation | Remark] = []
     for name in sorted(required):
         values = got.header_values(name)
         if not values:
@@ -459,16 +460,32 @@ def header_valid(contract: Contract, status: int, name: str, raw: str) -> bool:
 
 
 def _json(got: Received) -> Any:
-    """The response body as JSON, or None when it is not (or cannot be judged)."""
+    """The response body as JSON (a lenient reading where the RFCs leave one open), or
+    None when it is not (or cannot be judged)."""
     if got.truncated:
         return None
-    try:
-        return json.loads(got.body)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
+    document = _document(read_json(got.body), got.body)
+    return None if document is NO_BODY else document
 
 
-def _body_problems(rules: Rules, got: Received, status: int, what: str) -> list[Violation | Note]:
+NO_BODY: Any = object()
+STRICT_JSON = "strict RFC 8259 JSON in UTF-8 under --strict, as for requests"
+
+
+def _document(reading: JsonReading, body: bytes) -> Any:
+    """What a reader makes of a body: the strict document, else what a lenient parser
+    reads where the RFCs leave the issue open (``NO_BODY``: nothing)."""
+    if reading.ok:
+        return reading.document
+    if reading.issue not in LENIENT or reading.issue is JsonIssue.TOO_DEEP:
+        return NO_BODY
+    if reading.issue is JsonIssue.LONE_SURROGATE:
+        return reading.document
+    documents = lenient_documents(body)
+    return documents[0] if documents else NO_BODY
+
+
+def _body_problems(rules: Rules, got: Received, status: int, what: str) -> list[Violation | Remark]:
     contract = rules.contract
     documented = contract.responses[status].media_type
     received = got.header("content-type")
@@ -483,17 +500,17 @@ def _body_problems(rules: Rules, got: Received, status: int, what: str) -> list[
         ]
     if got.truncated:
         return [
-            Note(
+            Remark(
                 f"{what} too large to judge",
                 f"{got.status} with a body of more than {len(got.body)} bytes; only that "
                 "much was read",
             )
         ]
-    try:
-        document = json.loads(got.body)
-    except RecursionError:
-        return [Note(f"{what} nested too deeply to judge", f"{got.status} {excerpt(got.body)}")]
-    except (ValueError, UnicodeDecodeError):
+    reading = read_json(got.body)
+    if reading.issue is JsonIssue.TOO_DEEP:
+        return [Remark(f"{what} nested too deeply to judge", f"{got.status} {excerpt(got.body)}")]
+    document = _document(reading, got.body)
+    if document is NO_BODY:
         return [
             Violation(
                 f"{what} is not JSON",
@@ -501,23 +518,35 @@ def _body_problems(rules: Rules, got: Received, status: int, what: str) -> list[
                 f"a JSON body for {status}",
             )
         ]
+    found: list[Violation | Remark] = []
+    if reading.issue is not None:
+        # Read as the request side reads a body: what RFC 8259 leaves open is a note
+        # (a finding under --strict), the same issue, the same words.
+        found.append(
+            Remark(
+                f"lenient: {what} with {reading.issue.value}",
+                f"{got.status} with body {excerpt(got.body)}: {reading.detail}",
+                lenient=True,
+                strictly=STRICT_JSON,
+            )
+        )
     pointer_ = contract.responses[status].schema_pointer
     if pointer_ is None:
-        return []
+        return found
     problems = schema_problems(contract.validator(pointer_, formats=True), document)
     if problems and problems[0].keyword == "depth":
-        return [Note(f"{what} nested too deeply to judge", f"{got.status} {excerpt(got.body)}")]
+        return [Remark(f"{what} nested too deeply to judge", f"{got.status} {excerpt(got.body)}")]
     if problems:
         first = problems[0]
         where = first.pointer or "body"
-        return [
+        found.append(
             Violation(
                 f"{what} fails {first.keyword} at {where}",
                 f"{got.status} with body {excerpt(got.body)}: {first.message}",
                 f"a body valid against the {status} response schema",
             )
-        ]
-    return []
+        )
+    return found
 
 
 def error_shape(rules: Rules, sent: Sent, got: Received) -> Result:
@@ -532,7 +561,7 @@ def success_shape(rules: Rules, sent: Sent, got: Received) -> Result:
     if not 200 <= got.status < 300 or got.status not in rules.contract.responses:
         return None
     found = _body_problems(rules, got, got.status, "success body")
-    if found:
+    if any(not isinstance(item, Remark) or not item.lenient for item in found):
         return tuple(found)
     document = _json(got)
     if not isinstance(document, Mapping):
@@ -567,15 +596,15 @@ CHECKS: dict[str, tuple[Check, str]] = {
 }
 
 
-def run_check(name: str, rules: Rules, sent: Sent, got: Received) -> Result | InternalError:
-    """Run one check; an exception is returned as an ``InternalError``, never raised."""
+def run_check(name: str, rules: Rules, sent: Sent, got: Received) -> Result | CheckError:
+    """Run one check; an exception is returned as an ``CheckError``, never raised."""
     check = CHECKS[name][0]
     try:
         return check(rules, sent, got)
     except Exception as exc:  # one broken check must not silence the others
         frame = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {frame[0].filename.rsplit('/', 1)[-1]}:{frame[0].lineno}" if frame else ""
-        return InternalError(
+        return CheckError(
             f"{name} raised {type(exc).__name__}",
             f"{type(exc).__name__}: {str(exc)[:300]}{where}",
         )

@@ -16,8 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
-    from ._model import (
+    from apikeys_contract.report import (
         CheckState,
         CheckSummary,
         Example,
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
         Report,
         Shape,
     )
+
+    from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
     from ._settings import PROFILES, Profile, Settings
     from ._transport import Tokens
     from .checks import CHECKS
@@ -40,18 +41,18 @@ _HOME = {
     "EXIT_USAGE": "._cli",
     "EXIT_VIOLATIONS": "._cli",
     "PROFILES": "._settings",
-    "CheckState": "._model",
-    "CheckSummary": "._model",
+    "CheckState": "apikeys_contract.report",
+    "CheckSummary": "apikeys_contract.report",
     "ConformanceError": ".errors",
     "Engine": ".engine",
-    "Example": "._model",
-    "Finding": "._model",
-    "InternalError": "._model",
-    "Note": "._model",
+    "Example": "apikeys_contract.report",
+    "Finding": "apikeys_contract.report",
+    "InternalError": "apikeys_contract.report",
+    "Note": "apikeys_contract.report",
     "Profile": "._settings",
-    "Report": "._model",
+    "Report": "apikeys_contract.report",
     "Settings": "._settings",
-    "Shape": "._model",
+    "Shape": "apikeys_contract.report",
     "TargetUnreachable": ".errors",
     "Tokens": "._transport",
     "UsageError": ".errors",

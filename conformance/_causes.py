@@ -26,16 +26,16 @@ from typing import Any
 
 from apikeys_contract import Contract, describe, schema_problems
 from apikeys_contract.checks import REFLECTED, Credential
+from apikeys_contract.judge import SHAPE_CHECK, answers_the_body
+from apikeys_contract.report import Finding, Shape
 
-from ._model import Finding, Probe, Shape
+from ._model import Probe
 
 # Checks whose failures a probe's cause explains (the others have causes of their own: a
 # constant header is no less constant for the probe that showed it).
 CAUSE_CHECKS = ("acceptance", "rejection", "authentication")
 STATUS_CHECK = "status_conformance"
 ERROR_CHECK = "error_shape"
-SHAPE_CHECK = "success_shape"
-BODY_CHECKS = ("acceptance", "rejection")
 ECHO_SUFFIX = " not echoed unchanged"
 # Checks whose labelled failures yield to the same failure on plain unlabelled probes: a
 # valid body refused (or its echo changed), an invalid one accepted, on plain requests too,
@@ -165,12 +165,6 @@ def _occurrences(members: Iterable[Failure]) -> int:
 
 def _invalid_accepted(failure: Failure) -> bool:
     return failure.finding.check == "rejection" and _success(failure)
-
-
-def answers_the_body(check: str, summary: str) -> bool:
-    """Is this failure about how the target answered what the body held (its status, or
-    the echo of its values), rather than about the target alone?"""
-    return check in BODY_CHECKS or (check == SHAPE_CHECK and " fails " in summary)
 
 
 def _shape_only(failure: Failure) -> bool:

@@ -9,11 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from apikeys_contract._report_paths import prepare_report_path
+from apikeys_contract.report import Report, prepare_report_path
 
 from . import reports
 from ._curl import TOKEN_VARIABLES
-from ._model import Report
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
 from ._transport import Tokens
 from .engine import Engine, selected_checks

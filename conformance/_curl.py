@@ -10,6 +10,7 @@ import shlex
 
 from apikeys_contract import curl_header, curl_line, quoted_with_variable
 from apikeys_contract.checks import Credential
+from apikeys_contract.ledger import mask as masked
 
 from ._model import Probe
 from ._transport import Tokens, Transport
@@ -26,7 +27,6 @@ TOKEN_VARIABLES = {
     Credential.FORBIDDEN: "APIKEYS_CONFORMANCE_FORBIDDEN_TOKEN",
     Credential.UNKNOWN: "APIKEYS_CONFORMANCE_UNKNOWN_TOKEN",
 }
-MASK = "***"
 
 
 def token_variable(credential: Credential, tokens: Tokens) -> str | None:
@@ -64,12 +64,14 @@ def curl_command(transport: Transport, probe: Probe) -> str:
         else:
             options += ["-H", curl_header(line.encode("utf-8", "surrogatepass"))]
     return curl_line(
-        "POST", shown_url, options, probe.body, content_type=probe.content_type is not None
+        transport.method,
+        shown_url,
+        options,
+        probe.body,
+        content_type=probe.content_type is not None,
     )
 
 
 def mask(text: str, tokens: Tokens) -> str:
     """``text`` with every token replaced: the last guard before anything is shown."""
-    for secret in sorted(tokens.secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    return masked(text, tokens.secrets)

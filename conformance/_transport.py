@@ -136,7 +136,7 @@ def _misplaced(requirement: Requirement, token: str, security: Security) -> Pres
 
 
 class Transport:
-    """Sends probes to ``url`` one at a time."""
+    """Sends probes to ``url`` one at a time, with the contract's ``method``."""
 
     def __init__(
         self,
@@ -146,8 +146,10 @@ class Transport:
         timeout: float,
         rate_limit: float | None = None,
         security: Security | None = None,
+        method: str = "POST",
     ) -> None:
         self.url = url
+        self.method = method
         self.tokens = tokens
         self.security = security or BEARER
         self.timeout = timeout
@@ -211,7 +213,7 @@ class Transport:
         started = time.monotonic()
         try:
             request = self._client.build_request(
-                "POST", self.url_for(probe), headers=self.headers(probe), content=probe.body
+                self.method, self.url_for(probe), headers=self.headers(probe), content=probe.body
             )
             response = self._client.send(request, stream=True)
             try:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from apikeys_contract.checks import (
     CHECKS,
+    CheckError,
     Credential,
-    InternalError,
     Memory,
-    Note,
     Received,
+    Remark,
     Rules,
     Sent,
     Violation,
@@ -21,11 +21,11 @@ from apikeys_contract.checks import (
 
 __all__ = [
     "CHECKS",
+    "CheckError",
     "Credential",
-    "InternalError",
     "Memory",
-    "Note",
     "Received",
+    "Remark",
     "Rules",
     "Sent",
     "Violation",

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from apikeys_contract.report import CheckState, Report
+
 from ._cli import ENV_PREFIX
-from ._model import CheckState, Report
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
 from ._transport import Tokens
 from .checks import CHECKS

@@ -16,13 +16,13 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apikeys_contract import (
+    ASTRAL,
     Contract,
     ecma_whitespace,
     is_ecma_space,
     load_contract,
     regex_disagreements,
 )
-from apikeys_contract._text import ASTRAL
 
 from ._fields import Field, RequestShape, encode, numeric_inside, set_at, without
 from ._model import Probe

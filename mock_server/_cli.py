@@ -18,8 +18,7 @@ from typing import Any, NoReturn
 import uvicorn
 from starlette.types import ASGIApp
 
-from apikeys_contract import SpecError, load_contract
-from apikeys_contract._loader import BUNDLED_SPEC
+from apikeys_contract import BUNDLED_SPEC, SpecError, load_contract
 
 from ._app import create_app
 from ._argtypes import MAX_PORT, boolean, non_negative, origins, port, positive, positive_seconds

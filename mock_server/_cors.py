@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
-from ._errors import Answer, ApiError, error_answer
+from ._errors import ApiError, PreparedResponse, error_answer
 
 ANY_ORIGIN = "*"
 MAX_AGE_SECONDS = 600
@@ -55,7 +55,7 @@ class BrowserCORS:
             (b"access-control-expose-headers", self.expose_bytes),
         ]
 
-    def preflight(self, scope: Scope, origin: str) -> Answer | None:
+    def preflight(self, scope: Scope, origin: str) -> PreparedResponse | None:
         """The answer to a preflight (an OPTIONS request that names the method it asks
         for); None when ``scope`` is not one."""
         if scope["method"] != "OPTIONS":
@@ -85,10 +85,10 @@ class BrowserCORS:
         if headers.get("access-control-request-private-network") == "true":
             answer["Access-Control-Allow-Private-Network"] = "true"
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.items()]
-        return Answer(204, raw, b"")
+        return PreparedResponse(204, raw, b"")
 
 
-def refused(message: str) -> Answer:
+def refused(message: str) -> PreparedResponse:
     # Off the contract (it documents no OPTIONS), in its error shape: a 400, as Starlette's
     # CORS middleware answers, since no browser reads a refused preflight's status anyway.
     return error_answer(ApiError(400, "cors_rejected", message, headers={"Vary": "Origin"}))

@@ -1,9 +1,9 @@
 """The operation itself (POST /api-keys, or whatever the spec names), as an ASGI app.
 
 It reads the scope directly rather than through ``Request``: the hot path of a mock that
-must outrun Prism. ``answer`` returns the whole response as an ``Answer``; every refusal is
-an ApiError rendered in one place, ``refuse``, but for the commonest, a body the schema
-refuses, which ``schema_refusal`` returns as a plain ``Refusal`` for ``json_answer``.
+must outrun Prism. ``answer`` returns the whole response as a ``PreparedResponse``; every
+refusal is an ApiError rendered in one place, ``refuse``, but for the commonest, a body the
+schema refuses, which ``schema_refusal`` returns as a plain ``Refusal`` for ``json_answer``.
 What is not a refusal propagates to the request path (``_request_path``): a client that
 went away (``ClientDisconnected``), and a bug, which it answers with the one 500.
 """
@@ -20,9 +20,9 @@ from apikeys_contract import Contract, schema_problems
 from ._deadline import Deadlines
 from ._errors import (
     JSON,
-    Answer,
     ApiError,
     ClientDisconnected,
+    PreparedResponse,
     error_answer,
     json_answer,
     send_answer,
@@ -69,7 +69,7 @@ class Endpoint:
 
     async def answer(
         self, scope: Scope, receive: Receive, headers: RequestHeaders | None = None
-    ) -> Answer:
+    ) -> PreparedResponse:
         """The whole response to one request: a success, or an ApiError rendered.
         ``headers``: the request's, when the caller has read them already. Raises
         ClientDisconnected when there is no one to answer, and whatever a bug raises.
@@ -107,11 +107,11 @@ class Endpoint:
         except ApiError as error:
             return self.refuse(error)
 
-    def failed(self) -> Answer:
+    def failed(self) -> PreparedResponse:
         """The one answer to a bug: the contract's 500, in its error shape."""
         return self.refuse(ApiError(500, "internal_error", "The mock server failed unexpectedly."))
 
-    def refused(self, refusal: Refusal) -> Answer:
+    def refused(self, refusal: Refusal) -> PreparedResponse:
         """``refuse`` for a refusal given as plain data."""
         status = refusal.status
         answer = json_answer(
@@ -123,7 +123,7 @@ class Endpoint:
         answer.rule = refusal.rule.value
         return answer
 
-    def refuse(self, error: ApiError) -> Answer:
+    def refuse(self, error: ApiError) -> PreparedResponse:
         required = self.status_headers.get(error.status)
         if required:
             error.headers = {**required, **error.headers}

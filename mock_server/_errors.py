@@ -1,5 +1,5 @@
 """Every error the mock sends, as data, and the one place that renders it: ``ApiError``
-becomes an ``Answer`` (status, header pairs, JSON body) in ``error_answer``."""
+becomes a ``PreparedResponse`` (status, header pairs, JSON body) in ``error_answer``."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def to_json(body: Any) -> bytes:
 
 
 @dataclass(slots=True)
-class Answer:
+class PreparedResponse:
     """A whole response, ready for the wire: status, ASGI header pairs and body.
     ``document`` is what ``body`` encodes (None: not known), kept for the journal (which
     must not store the success body's generated secrets, and finds them there without
@@ -112,7 +112,7 @@ def json_answer(
     *,
     media_type: str = JSON,
     headers: Mapping[str, str] | None = None,
-) -> Answer:
+) -> PreparedResponse:
     content = to_json(body)
     raw = [
         (b"content-type", media_type.encode("latin-1")),
@@ -120,10 +120,10 @@ def json_answer(
     ]
     if headers:
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    return Answer(status, raw, content, body)
+    return PreparedResponse(status, raw, content, body)
 
 
-def error_answer(error: ApiError, media_type: str = JSON) -> Answer:
+def error_answer(error: ApiError, media_type: str = JSON) -> PreparedResponse:
     """The wire format of every error: the contract's Error object as JSON.
 
     The request-id header is added to every response by the request-context layer.
@@ -134,7 +134,7 @@ def error_answer(error: ApiError, media_type: str = JSON) -> Answer:
     return answer
 
 
-async def send_answer(send: Send, answer: Answer) -> None:
+async def send_answer(send: Send, answer: PreparedResponse) -> None:
     await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
     await send({"type": "http.response.body", "body": answer.body})
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.types import Scope, Send
 
-from ._errors import Answer
+from ._errors import PreparedResponse
 
 # Where the mock's protocol leaves the connection's transport for this module.
 CONNECTION = "mock_server.connection"
@@ -56,8 +56,14 @@ class Fault(enum.StrEnum):
 
 
 async def send_broken(
-    fault: Fault, scope: Scope, send: Send, answer: Answer, *, dribble_s: float, noise: bytes
-) -> Answer:
+    fault: Fault,
+    scope: Scope,
+    send: Send,
+    answer: PreparedResponse,
+    *,
+    dribble_s: float,
+    noise: bytes,
+) -> PreparedResponse:
     """Send ``answer`` broken by ``fault``; what went on the wire, for the journal (status 0:
     no status line)."""
     if fault is Fault.SLOW_BODY:
@@ -70,32 +76,32 @@ async def send_broken(
         transport.write(part)  # behind the head; the Content-Length promised the whole body
         transport.close()
         # The document, not the cut bytes, goes to the journal: it leaves out the secrets.
-        sent = Answer(answer.status, answer.headers, part, answer.document, answer.rule)
+        sent = PreparedResponse(answer.status, answer.headers, part, answer.document, answer.rule)
     elif fault is Fault.RESET:
         # SO_LINGER with a zero timeout: closing sends RST instead of FIN.
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
-        sent = Answer(0, [], b"")
+        sent = PreparedResponse(0, [], b"")
     elif fault is Fault.GARBAGE:
         transport.write(noise)
         transport.close()
-        sent = Answer(0, [], noise)
+        sent = PreparedResponse(0, [], noise)
     else:
         transport.close()
-        sent = Answer(0, [], b"")
+        sent = PreparedResponse(0, [], b"")
     # Let the server see the connection gone before the app returns: it then neither
     # answers 500 nor logs an app that "returned without starting response".
     await asyncio.sleep(0)
     return sent
 
 
-async def _send_head(send: Send, answer: Answer) -> None:
+async def _send_head(send: Send, answer: PreparedResponse) -> None:
     await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
 
 
-async def _dribble(send: Send, answer: Answer, seconds: float) -> None:
+async def _dribble(send: Send, answer: PreparedResponse, seconds: float) -> None:
     await _send_head(send, answer)
     body = answer.body
     size = max(1, -(-len(body) // DRIBBLE_CHUNKS))

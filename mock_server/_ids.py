@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from apikeys_contract._ids import uuid4
+from apikeys_contract import uuid4
 
 __all__ = ["uuid4"]

@@ -25,7 +25,7 @@ from apikeys_contract import Contract
 
 from ._chaos import ChaosSpec, ChaosSpecError, draw, duration, garbage
 from ._endpoint import Endpoint
-from ._errors import Answer, ApiError, send_answer
+from ._errors import ApiError, PreparedResponse, send_answer
 from ._faults import CONNECTION, INJECTED, Fault, send_broken
 from ._headers import RequestHeaders
 from ._prefer import PREFERENCE_APPLIED, bad_prefer, forced_response, preferences
@@ -77,7 +77,9 @@ class Injection:
     dribble_s: float = 0.0
     noise: bytes = b""
 
-    async def answer(self, scope: Scope, receive: Receive, headers: RequestHeaders) -> Answer:
+    async def answer(
+        self, scope: Scope, receive: Receive, headers: RequestHeaders
+    ) -> PreparedResponse:
         """``Endpoint.answer`` for this request."""
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
@@ -100,7 +102,7 @@ class Injection:
         error.rule = None
         return error
 
-    async def deliver(self, scope: Scope, send: Send, answer: Answer) -> Answer:
+    async def deliver(self, scope: Scope, send: Send, answer: PreparedResponse) -> PreparedResponse:
         """Send ``answer``, broken by the fault if there is one; what went on the wire."""
         fault = self.fault
         if fault is None:
@@ -116,7 +118,7 @@ class Injection:
         return sent
 
 
-def _apply_preference(answer: Answer, applied: str) -> None:
+def _apply_preference(answer: PreparedResponse, applied: str) -> None:
     headers = answer.headers
     for i, (name, value) in enumerate(headers):
         if name == _APPLIED:

@@ -2,19 +2,19 @@
 
 Nothing here is a second copy of a rule. The request side is ``judge_body`` and
 ``read_credentials`` (a request the contract refuses outright is the client's violation,
-under the check name ``request``); the response side is every check of
-``apikeys_contract.checks``, run with ``run_check`` exactly as the harness runs it. A proxy
+under the check name ``request``); the response side is the shared judge
+(``apikeys_contract.judge``), exactly as the harness runs it. A proxy
 sees the credential presented, not whether it is valid, so ``Sent.credential`` is None
 (role unknown) unless the request presents none, a malformed one, or a token policy says
-what the token is. The session remembers request ids and fresh values across exchanges,
-and each distinct violation once, with its first example, for the run report.
+what the token is. The session remembers request ids and fresh values across exchanges;
+its ledger (``apikeys_contract.ledger``, the harness's) keeps each distinct violation once,
+with its first example.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from apikeys_contract import (
@@ -25,21 +25,11 @@ from apikeys_contract import (
     judge_body,
     read_credentials,
 )
-from apikeys_contract.checks import (
-    CHECKS,
-    Credential,
-    InternalError,
-    Memory,
-    Note,
-    Received,
-    Rules,
-    Sent,
-    Violation,
-    excerpt,
-    run_check,
-)
+from apikeys_contract.checks import Credential, Memory, Received, Rules, Sent, Violation, excerpt
+from apikeys_contract.judge import judge_exchange, no_response
+from apikeys_contract.ledger import Describe, Key, Ledger, described, mask
+from apikeys_contract.report import check_summaries
 
-from ._journal import REDACTED
 from ._journal import Violation as Broken
 from ._journal_view import REQUEST_CHECK
 from ._tokens import TokenPolicy, Verdict
@@ -48,6 +38,7 @@ from ._tokens import TokenPolicy, Verdict
 HEADER_LIMIT = 4096
 # How much of a request body the messages quote.
 BODY_EXCERPT = 60
+NO_RESPONSE_CHECK = "status_conformance"
 SECURITY_SAYS = "credentials presented as the contract's security requires"
 TRUNCATED = {"check": "…", "message": "more violations: see the journal or the log"}
 ROLES = {
@@ -128,136 +119,55 @@ def _role(reading: SecurityReading, tokens: TokenPolicy | None) -> Credential | 
     return Credential.VALID
 
 
-@dataclass(frozen=True)
-class Sample:
-    """An exchange as the run report shows it: a line, a curl command that sends the
-    request again, the status, the request body sent and an excerpt of the response;
-    every secret already masked."""
-
-    text: str
-    curl: str
-    status: int | None
-    body: bytes = b""
-    excerpt: str = ""
-
-
-# An exchange's Sample, built only when the exchange is the first example of a finding.
-Describe = Callable[[], Sample]
-
-
-@dataclass
-class Seen:
-    """One distinct violation (or note) of a session, with its first example."""
-
-    check: str
-    summary: str
-    received: str
-    documented: str
-    example: Sample
-    occurrences: int = 1
-    lenient: bool = False
+REQUEST_DESCRIPTION = "the client sends what the contract accepts (body and credentials)"
 
 
 @dataclass
 class Session:
-    """A proxy run: the rules' memory, counts per check, and each distinct finding once."""
+    """A proxy run: the rules' memory (request ids, fresh values), and the shared ledger
+    that keeps each distinct finding once, with its first example, for the run report."""
 
     contract: Contract
-    started: float = field(default_factory=time.time)
     rules: Rules = field(init=False)
-    requests: int = 0
-    passed: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, int] = field(default_factory=dict)
-    findings: dict[tuple[str, str], Seen] = field(default_factory=dict)
-    notes: dict[tuple[str, str], Seen] = field(default_factory=dict)
-    internal_errors: dict[str, str] = field(default_factory=dict)
+    ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = Rules(self.contract, Memory())
+        self.ledger = Ledger(check_summaries({REQUEST_CHECK: REQUEST_DESCRIPTION} | described()))
 
     def judge_response(
         self, sent: Sent, received: Received, example: Describe, masked: Iterable[str] = ()
     ) -> tuple[Broken, ...]:
         """Run every check on one exchange; remember what it found. Never raises."""
-        self.requests += 1
-        hidden = [s for s in (*sent.secrets, *masked) if s]
-        found: list[Broken] = []
-        for name in CHECKS:
-            result = run_check(name, self.rules, sent, received)
-            if isinstance(result, InternalError):
-                self.internal_errors.setdefault(result.summary, mask(result.detail, hidden))
-                continue
-            if result is None:
-                continue
-            violations = [r for r in result if isinstance(r, Violation)]
-            tally = self.failed if violations else self.passed
-            tally[name] = tally.get(name, 0) + 1
-            for item in result:
-                self._remember(name, item, example, hidden)
-            found += [
-                Broken(name, mask(f"{v.summary}: received {v.received}", hidden))
-                for v in violations
-            ]
-        return tuple(found)
+        self.ledger.exchanges += 1
+        hidden = tuple(s for s in (*sent.secrets, *masked) if s)
+        judgement = judge_exchange(self.rules, sent, received)
+        self.ledger.take(judgement, example, label=sent.label, secrets=hidden)
+        return tuple(
+            Broken(check, mask(f"{v.summary}: received {v.received}", hidden))
+            for check, v in judgement.violations
+        )
 
     def count_request(self, judged: RequestJudgement, example: Describe) -> None:
         """Remember the client's own violations (check ``request``)."""
-        tally = self.failed if judged.found else self.passed
-        tally[REQUEST_CHECK] = tally.get(REQUEST_CHECK, 0) + 1
+        summary = self.ledger.summary(REQUEST_CHECK)
+        if judged.found:
+            summary.failed += 1
+        else:
+            summary.passed += 1
         for item in judged.found:
-            self._remember(REQUEST_CHECK, item, example, [])
+            key: Key = (REQUEST_CHECK, self.ledger.mask(item.summary), "")
+            self.ledger.record(key, item, example)
 
     def no_answer(self, reason: str, example: Describe) -> Broken:
-        """An upstream that gave no HTTP answer: reported as the harness does, under
+        """An upstream that gave no HTTP response: reported as the harness does, under
         ``status_conformance``."""
-        self.requests += 1
-        self.failed["status_conformance"] = self.failed.get("status_conformance", 0) + 1
-        summary = "no HTTP answer"
+        self.ledger.exchanges += 1
+        self.ledger.summary(NO_RESPONSE_CHECK).failed += 1
         documented = f"an answer within the timeout, with one of statuses {self.rules.statuses}"
-        self._remember("status_conformance", Violation(summary, reason, documented), example, [])
-        return Broken("status_conformance", f"{summary}: {reason}")
-
-    def _remember(
-        self, check: str, item: Violation | Note, example: Describe, hidden: list[str]
-    ) -> None:
-        store = self.findings if isinstance(item, Violation) else self.notes
-        key = (check, item.summary)
-        if key in store:
-            store[key].occurrences += 1
-            return
-        if isinstance(item, Violation):
-            store[key] = Seen(
-                check,
-                mask(item.summary, hidden),
-                mask(item.received, hidden),
-                mask(item.documented, hidden),
-                example(),
-            )
-        else:
-            store[key] = Seen(
-                check, mask(item.summary, hidden), mask(item.detail, hidden), "", example(),
-                lenient=item.lenient,
-            )  # fmt: skip
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-def secret_values(contract: Contract, status: int, body: bytes) -> tuple[str, ...]:
-    """The generated secrets in a success body (``Contract.secret_fields``), to mask."""
-    if not contract.secret_fields or not 200 <= status < 300:
-        return ()
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return ()
-    if not isinstance(document, Mapping):
-        return ()
-    values = (document.get(key) for key in contract.secret_fields)
-    return tuple(v if isinstance(v, str) else json.dumps(v) for v in values if v is not None)
+        violation = no_response(reason, documented)
+        self.ledger.record((NO_RESPONSE_CHECK, violation.summary, ""), violation, example)
+        return Broken(NO_RESPONSE_CHECK, f"{violation.summary}: {reason}")
 
 
 def violations_header(violations: Iterable[Broken], limit: int = HEADER_LIMIT) -> str | None:

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from apikeys_contract._report_paths import prepare_report_path
+from apikeys_contract.report import prepare_report_path
 
 from ._argtypes import positive, positive_seconds
 from ._proxy_settings import ProxySettings
@@ -78,8 +78,6 @@ def proxy_settings(
     parser: argparse.ArgumentParser, args: argparse.Namespace, tokens: TokenPolicy | None
 ) -> ProxySettings | None:
     """The proxy's settings (None: mock mode); a usage error exits 2 with one line."""
-    from ._run_report import reports_unavailable
-
     reports = [Path(p) for p in (args.report_json, args.junit_xml) if p]
     if args.proxy is None:
         if reports or args.proxy_strict:
@@ -97,9 +95,6 @@ def proxy_settings(
     except ValueError as exc:
         parser.error(f"--proxy: {exc}")
     if reports:
-        problem = reports_unavailable()
-        if problem:
-            parser.error(problem)
         problem = next(filter(None, map(prepare_report_path, reports)), None)
         if problem:
             parser.error(f"cannot write a report: {problem}")

@@ -212,3 +212,20 @@ class LoggingSink:
 
 
 ACCESS_LOGGER = LoggingSink()
+
+
+def proxied_line(
+    request_id: str | None,
+    method: str,
+    path: str,
+    status: int,
+    duration_ms: float,
+    violations: list[dict[str, str]],
+) -> bytes:
+    """``log_line`` for an exchange through the validation proxy: the request id is the
+    upstream's (None when it sent none), followed by the violations the exchange showed."""
+    record = orjson.loads(log_line(request_id or "", method, path, status, duration_ms))
+    record["request_id"] = request_id
+    if violations:
+        record["violations"] = violations
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)

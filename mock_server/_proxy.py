@@ -13,57 +13,53 @@ the mock. The statuses are explained in ``proxy_error`` below.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import shlex
 import time
 from dataclasses import replace
 from email.utils import formatdate
 from typing import Any
 
-import httptools
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apikeys_contract import (
     Contract,
-    curl_header,
-    curl_line,
     load_contract,
-    quoted_with_variable,
 )
 from apikeys_contract.checks import Received, response_excerpt
+from apikeys_contract.ledger import Describe, example_of, mask
+from apikeys_contract.report import Example
 
 from ._errors import ApiError, send_error
 from ._ids import uuid4
 from ._inspector import journal_routes
 from ._journal import (
-    BODY_LIMIT,
-    REDACTED,
-    REDACTED_BYTES,
     Journal,
-    Record,
     Redactor,
     scrub,
-    scrub_pairs,
 )
 from ._journal import Violation as Broken
 from ._live_checks import (
-    Describe,
     LiveRequest,
     RequestJudgement,
-    Sample,
     Session,
     judge_request,
-    mask,
-    secret_values,
     violations_header,
 )
-from ._log import milliseconds
+from ._log import ACCESS_LOGGER, milliseconds, proxied_line
+from ._proxy_record import journal_record, reproducer
 from ._proxy_settings import ProxySettings
 from ._recorder import journal_path
 from ._settings import Settings
-from ._upstream import Upstream, UpstreamFailure, UpstreamReply, forwarded_headers
+from ._upstream import (
+    Upstream,
+    UpstreamFailure,
+    UpstreamReply,
+    dated,
+    forwarded_headers,
+    framed,
+    relay,
+)
 from ._validation import read_body, too_slow
 
 VIOLATIONS_HEADER = "x-contract-violations"
@@ -73,8 +69,6 @@ VIOLATIONS_HEADER = "x-contract-violations"
 # gateway statuses, are statuses the contract does not document, so the proxy would break
 # the very contract it checks.
 PROXY_FAILURE = 500
-# What a reproducer reads the credential it presents from.
-CREDENTIAL_VARIABLE = "APIKEYS_PROXY_CREDENTIAL"
 access_log = logging.getLogger("mock_server.access")
 
 
@@ -137,7 +131,7 @@ class ProxyApp:
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         wall, started = time.time(), time.perf_counter()
-        exchange = Exchange(self, scope, wall, started)
+        exchange = ProxiedExchange(self, scope, wall, started)
         try:
             body = await asyncio.wait_for(
                 read_body(receive, self.settings.max_body_bytes), self.settings.body_timeout_s
@@ -151,7 +145,7 @@ class ProxyApp:
         await exchange.run(body, send)
 
 
-class Exchange:
+class ProxiedExchange:
     """One request through the proxy: judged, forwarded, answered, journaled, logged."""
 
     def __init__(self, app: ProxyApp, scope: Scope, wall: float, started: float) -> None:
@@ -182,7 +176,7 @@ class Exchange:
         """The exchange as the run report shows it (built only if it is shown), every
         credential presented and secret generated masked."""
 
-        def describe() -> Sample:
+        def describe() -> Example:
             hidden = (*self.secrets, *generated)
             body = scrub(self.request.body, hidden)
             request_id = received.header(self.app.request_id) if received else None
@@ -190,11 +184,11 @@ class Exchange:
             rid = f" ({header} {request_id})" if request_id else ""
             text = f"{self.request.method} {self.request.path} with {label}{rid}"
             if received is None:
-                return Sample(text, self.reproducer(body), None, body)
+                return example_of(text, self.reproducer(body), body)
             redacted = self.app.redactor.response_body(received.status, received.body)
             shown = replace(received, body=scrub(redacted, hidden))
             excerpt = mask(response_excerpt(shown), hidden)
-            return Sample(text, self.reproducer(body), received.status, body, excerpt)
+            return example_of(text, self.reproducer(body), body, received.status, excerpt)
 
         return describe
 
@@ -243,7 +237,7 @@ class Exchange:
         found: tuple[Broken, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
-            generated = secret_values(app.contract, reply.status, reply.body)
+            generated = app.contract.secrets_in(reply.status, reply.body)
             example = self.describer(judged.sent.verdict.cause, received, generated)
             on_response = app.session.judge_response(judged.sent, received, example, generated)
             app.session.count_request(judged, example)
@@ -264,23 +258,7 @@ class Exchange:
         if shown is not None:
             headers = expose(headers, VIOLATIONS_HEADER)
             headers.append((VIOLATIONS_HEADER, shown))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": reply.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": reply.body, "more_body": not reply.complete}
-        )
-        if reply.rest is not None:
-            try:
-                async for chunk in reply.rest:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (OSError, TimeoutError, httptools.HttpParserError):
-                pass  # the head is sent; the client sees the body end early
-            await send({"type": "http.response.body", "body": b""})
+        await relay(send, reply, headers)
         self.finish(reply.status, headers, reply.body, not reply.complete, found, generated)
 
     async def answer(
@@ -327,87 +305,22 @@ class Exchange:
         duration = milliseconds(time.perf_counter() - self.started)
         hidden = (*self.secrets, *generated)
         shown = tuple(Broken(v.check, mask(v.message, hidden), v.problems) for v in found)
-        request_id = next((v for k, v in headers if k == app.request_id), None)
         if app.journal is not None:
-            redactor = app.redactor
-            app.journal.add(
-                Record(
-                    time=self.wall,
-                    method=self.request.method,
-                    path=self.request.path,
-                    query=redactor.query_string(self.request.query),
-                    request_headers=scrub_pairs(
-                        redactor.header_pairs(self.request.headers), hidden
-                    ),
-                    request_body=scrub(self.request.body[:BODY_LIMIT], hidden),
-                    status=status,
-                    response_headers=scrub_pairs(
-                        redactor.header_pairs(
-                            [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-                        ),
-                        hidden,
-                    ),
-                    response_body=scrub(redactor.response_body(status, body[:BODY_LIMIT]), hidden),
-                    duration=duration / 1000,
-                    operation=self.operation,
-                    violations=shown,
-                    request_truncated=len(self.request.body) > BODY_LIMIT,
-                    response_truncated=truncated or len(body) > BODY_LIMIT,
-                )
-            )
+            record = journal_record(
+                app.redactor, self.request, wall=self.wall, status=status, headers=headers,
+                body=body, truncated=truncated, violations=shown, hidden=hidden,
+                duration_s=duration / 1000, operation=self.operation,
+            )  # fmt: skip
+            app.journal.add(record)
         if access_log.isEnabledFor(logging.INFO):
-            line: dict[str, Any] = {
-                "request_id": request_id,
-                "method": self.request.method,
-                "path": self.request.path,
-                "status": status,
-                "duration_ms": duration,
-            }
-            if shown:
-                line["violations"] = [{"check": v.check, "message": v.message} for v in shown]
-            access_log.info(json.dumps(line))
+            request_id = next((v for k, v in headers if k == app.request_id), None)
+            violations = [{"check": v.check, "message": v.message} for v in shown]
+            method, path = self.request.method, self.request.path
+            line = proxied_line(request_id, method, path, status, duration, violations)
+            ACCESS_LOGGER.write(line)
 
     def reproducer(self, body: bytes) -> str:
-        """A POSIX shell line that sends this request's ``body`` (any bytes) to the
-        upstream again, with its Content-Type; a credential as
-        ``$APIKEYS_PROXY_CREDENTIAL``."""
-        app = self.app
-        query = app.redactor.query_string(self.request.query).decode("latin-1")
-        url = app.upstream.base_url + self.request.path + (f"?{query}" if query else "")
-        options: list[str] = []
-        shown = app.redactor.header_pairs(self.request.headers)
-        for (name, value), (_, raw) in zip(shown, self.request.headers, strict=True):
-            if value == REDACTED_BYTES:
-                scheme, space, _ = raw.decode("latin-1").strip().partition(" ")
-                prefix = f"{scheme} " if space and name == b"authorization" else ""
-                line = f"{name.decode('latin-1')}: {prefix}{REDACTED}"
-                options += ["-H", quoted_with_variable(line, REDACTED, CREDENTIAL_VARIABLE)]
-            elif name == b"content-type":
-                options += ["-H", curl_header(name + b": " + value)]
-        typed = any(name == b"content-type" for name, _ in self.request.headers)
-        return curl_line(self.request.method, shlex.quote(url), options, body, content_type=typed)
-
-
-def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:
-    """The upstream's headers, its Content-Length kept where it frames what the client
-    gets: the whole body, or none (HEAD). A body streamed on (over the judged size) goes
-    chunked, so that an upstream that stops early cannot leave a promised length unmet;
-    without a Content-Length, uvicorn chunks a body as the upstream did."""
-    whole = str(len(reply.body))
-    return [
-        (key, value)
-        for key, value in reply.headers
-        if key != "content-length"
-        or (reply.complete and (method == "HEAD" or value.strip() == whole))
-    ]
-
-
-def dated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The upstream's Date, or the time the answer passed when it sent none: RFC 9110
-    section 6.6.1 has a forwarding recipient with a clock add one. Nothing else is added."""
-    if not any(key == "date" for key, _ in headers):
-        headers.append(("date", formatdate(usegmt=True)))
-    return headers
+        return reproducer(self.app.redactor, self.app.upstream.base_url, self.request, body)
 
 
 def expose(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:

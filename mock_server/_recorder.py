@@ -14,7 +14,7 @@ import time
 
 from starlette.types import Scope
 
-from ._errors import Answer
+from ._errors import PreparedResponse
 from ._faults import INJECTED
 from ._journal import BODY_LIMIT, Journal, RawPairs, Record, Redactor
 from ._scope import REQUEST_BODY
@@ -25,7 +25,7 @@ logger = logging.getLogger("mock_server")
 
 # What ``keep`` notes of one exchange: its scope, start and end (``perf_counter()``), and
 # the answer sent (None: none was, the client went away first).
-Noted = tuple[Scope, float, float, Answer | None]
+Noted = tuple[Scope, float, float, PreparedResponse | None]
 
 
 def journal_path(path: str, operation_path: str) -> bool:
@@ -53,7 +53,7 @@ class Recording:
         self._noted: TurnBatch[Noted] = TurnBatch(self._store)
         journal.before_read(self.flush)
 
-    def keep(self, scope: Scope, started: float, answer: Answer | None) -> None:
+    def keep(self, scope: Scope, started: float, answer: PreparedResponse | None) -> None:
         """One exchange (``started``: its ``perf_counter()``), answered with ``answer``
         (None: not answered); the request body is the one left in the scope
         (``REQUEST_BODY``), if it was read. When ``answer.document`` is known, the secrets

@@ -5,7 +5,7 @@ a 404 or 405 off the contract, a CORS preflight) meet the same per-request work 
 
 1. a fresh request id, the request's headers read in one pass (``RequestHeaders``);
 2. the configured delay (``--delay-ms``; not for OPTIONS);
-3. the answer, as one ``Answer`` value: a preflight's from ``BrowserCORS``, the endpoint's
+3. the answer, as one ``PreparedResponse``: a preflight's from ``BrowserCORS``, the endpoint's
    for the operation (dispatched ahead of Starlette's router and exception layers, a third
    of the app's time), or a page's, which Starlette renders and this path buffers;
 4. a client that went away answers nothing; anything else raised is the one 500;
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
-from ._errors import Answer, ClientDisconnected
+from ._errors import ClientDisconnected, PreparedResponse
 from ._headers import RequestHeaders
 from ._ids import uuid4
 from ._injection import Injection, Injector
@@ -78,7 +78,7 @@ class RequestPath:
         request = RequestHeaders.from_scope(scope)
         origin = request.origin
         failure: str | None = None
-        answer: Answer | None
+        answer: PreparedResponse | None
         preflight = None
         injection: Injection | None = None
         try:
@@ -118,7 +118,7 @@ class RequestPath:
         finally:
             self.finish(scope, request_id, started, answer, failure)
 
-    async def page(self, scope: Scope, receive: Receive) -> Answer:
+    async def page(self, scope: Scope, receive: Receive) -> PreparedResponse:
         """What Starlette answers, held until it is whole (pages are small and rare), so
         that it leaves like every other answer."""
         head: Message = {}
@@ -143,14 +143,14 @@ class RequestPath:
             scope[REQUEST_BODY] = b"".join(read)  # for the journal
         if "status" not in head:
             raise RuntimeError("the page sent no response")
-        return Answer(head["status"], list(head.get("headers", ())), b"".join(chunks))
+        return PreparedResponse(head["status"], list(head.get("headers", ())), b"".join(chunks))
 
     def finish(
         self,
         scope: Scope,
         request_id: str,
         started: float,
-        answer: Answer | None,
+        answer: PreparedResponse | None,
         failure: str | None,
     ) -> None:
         """The request's line in the log and its record in the journal."""

@@ -1,76 +1,23 @@
-"""The proxy's run report, written when it stops: the harness's own formats and writers.
+"""The proxy's run report, written when it stops, in the harness's formats.
 
-Each distinct violation seen on live traffic is listed once, with its first example, in a
-``conformance`` ``Report``; ``conformance.reports`` writes it as JSON (``--report-json``)
-and JUnit XML (``--junit-xml``). The harness package is imported only when a report is
-asked for, so the mock and the proxy alone never load Hypothesis or Schemathesis; without
-the harness installed, asking for a report is refused at start-up in one line.
+The session's ledger (``apikeys_contract.judge``) holds each distinct violation seen on
+live traffic once, with its first example; the shared writers
+(``apikeys_contract.report``) write it as JSON (``--report-json``) and JUnit XML
+(``--junit-xml``). They need nothing beyond the light install.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from apikeys_contract import request_body_text
-from apikeys_contract.checks import CHECKS
+from apikeys_contract import report as writers
+from apikeys_contract.report import Report
 
-from ._journal_view import REQUEST_CHECK
-from ._live_checks import Sample, Session
-
-if TYPE_CHECKING:
-    from conformance import Report
-
-REQUEST_DESCRIPTION = "the client sends what the contract accepts (body and credentials)"
-
-
-def reports_unavailable() -> str | None:
-    """Why the report writers cannot be used (None: they can)."""
-    try:
-        import conformance.reports  # noqa: F401
-    except ImportError as exc:
-        return (
-            f"--report-json and --junit-xml need the conformance harness ({exc.name} is "
-            "missing): pip install 'apikeys-contract[conformance]'"
-        )
-    return None
+from ._live_checks import Session
 
 
 def build_report(session: Session, target: str, *, strict: bool) -> Report:
-    from conformance import CheckSummary, Example, Finding, InternalError, Note, Report
-
-    names = {REQUEST_CHECK: REQUEST_DESCRIPTION} | {n: d for n, (_, d) in CHECKS.items()}
-    checks = [
-        CheckSummary(name, description, session.passed.get(name, 0), session.failed.get(name, 0))
-        for name, description in names.items()
-    ]
-
-    def example(sample: Sample) -> Example:
-        body, encoding = request_body_text(sample.body)
-        return Example(sample.text, sample.curl, sample.status, sample.excerpt, body, encoding)
-
-    findings = [
-        Finding(s.check, s.summary, s.received, s.documented, example(s.example), s.occurrences)
-        for s in session.findings.values()
-    ]
-    notes = [
-        Note(s.check, s.summary, s.received, s.lenient, s.occurrences, example(s.example))
-        for s in session.notes.values()
-    ]
-    errors = [InternalError("proxy", k, v) for k, v in session.internal_errors.items()]
-    return Report(
-        target=target,
-        seed=0,
-        profile="proxy",
-        checks=checks,
-        findings=findings,
-        notes=notes,
-        internal_errors=errors,
-        requests=session.requests,
-        duration=time.time() - session.started,
-        strict=strict,
-    )
+    return session.ledger.report(target, profile="proxy", strict=strict)
 
 
 def write_reports(
@@ -83,11 +30,8 @@ def write_reports(
 ) -> None:
     if report_json is None and junit_xml is None:
         return
-    from conformance.reports import json_report, write
-    from conformance.reports import junit_xml as junit
-
     report = build_report(session, target, strict=strict)
     if report_json is not None:
-        write(report_json, json_report(report))
+        writers.write(report_json, writers.json_report(report))
     if junit_xml is not None:
-        write(junit_xml, junit(report))
+        writers.write(junit_xml, writers.junit_xml(report))

@@ -20,9 +20,11 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 import httptools
+from starlette.types import Send
 
 # RFC 9110 section 7.6.1: connection-specific fields a proxy must not forward.
 HOP_BY_HOP = frozenset(
@@ -319,3 +321,45 @@ class Upstream:
                 self.release(connection, True)
             else:
                 connection.close()
+
+
+async def relay(send: Send, reply: UpstreamReply, headers: list[tuple[str, str]]) -> None:
+    """Send the client ``reply`` with ``headers``: the body read, then the rest as it
+    arrives. An upstream that stops early ends the body early (the head is sent)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": reply.body, "more_body": not reply.complete})
+    if reply.rest is not None:
+        try:
+            async for chunk in reply.rest:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (OSError, TimeoutError, httptools.HttpParserError):
+            pass  # the head is sent; the client sees the body end early
+        await send({"type": "http.response.body", "body": b""})
+
+
+def framed(reply: UpstreamReply, method: str) -> list[tuple[str, str]]:
+    """The upstream's headers, its Content-Length kept where it frames what the client
+    gets: the whole body, or none (HEAD). A body streamed on (over the judged size) goes
+    chunked, so that an upstream that stops early cannot leave a promised length unmet;
+    without a Content-Length, uvicorn chunks a body as the upstream did."""
+    whole = str(len(reply.body))
+    return [
+        (key, value)
+        for key, value in reply.headers
+        if key != "content-length"
+        or (reply.complete and (method == "HEAD" or value.strip() == whole))
+    ]
+
+
+def dated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The upstream's Date, or the time the answer passed when it sent none: RFC 9110
+    section 6.6.1 has a forwarding recipient with a clock add one. Nothing else is added."""
+    if not any(key == "date" for key, _ in headers):
+        headers.append(("date", formatdate(usegmt=True)))
+    return headers

@@ -22,11 +22,11 @@ from apikeys_contract import (
 )
 from apikeys_contract.checks import (
     CHECKS,
+    CheckError,
     Credential,
-    InternalError,
     Memory,
-    Note,
     Received,
+    Remark,
     Rules,
     Sent,
     Violation,
@@ -202,8 +202,8 @@ def test_every_check_returns_a_verdict_for_any_exchange(
         got = Received(status, tuple(response_headers), response, truncated)
         for name in CHECKS:
             result = run_check(name, rules_, Sent(verdict, credential, (SECRET,)), got)
-            assert not isinstance(result, InternalError), result
-            assert result is None or all(isinstance(r, Violation | Note) for r in result)
+            assert not isinstance(result, CheckError), result
+            assert result is None or all(isinstance(r, Violation | Remark) for r in result)
 
 
 def test_a_check_that_raises_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,7 +212,7 @@ def test_a_check_that_raises_is_an_internal_error(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setitem(CHECKS, "headers", (broken, "broken"))
     result = run_check("headers", rules(), sent("a"), reply(201, {}))
-    assert isinstance(result, InternalError)
+    assert isinstance(result, CheckError)
     assert "KeyError" in result.summary
 
 
@@ -310,7 +310,7 @@ def test_a_lenient_answer_is_a_note() -> None:
     result = run_check("rejection", rules(), Sent(verdict), reply(201, {"name": "a"}))
     assert isinstance(result, tuple)
     [note] = result
-    assert isinstance(note, Note)
+    assert isinstance(note, Remark)
     assert note.lenient
     assert note.summary == "lenient: accepts a byte order mark before the JSON text"
 
@@ -320,7 +320,7 @@ def test_a_cut_body_is_too_large_to_judge_never_not_json() -> None:
     result = run_check("error_shape", rules(), sent(""), cut)
     assert isinstance(result, tuple)
     [note] = result
-    assert isinstance(note, Note)
+    assert isinstance(note, Remark)
     assert "too large to judge" in note.summary
 
 

@@ -444,3 +444,52 @@ def test_a_target_that_accepts_everything_reads_as_four_causes() -> None:
     assert re.search(r"\n      - and \d+ more \(in the JSON report\)\n", out), out
     assert "stopped early" not in out
     assert "Traceback" not in out + done.stderr
+
+
+class MethodRecorder:
+    """A target that serves nothing (404) and remembers each request's method and path."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        self.seen.append((scope["method"], scope["path"]))
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_the_method_and_path_come_from_the_contract(tmp_path: Path) -> None:
+    spec = tmp_path / "put.yaml"
+    text = bundled_spec_text().replace("  /api-keys:\n    post:", "  /v2/keys:\n    put:", 1)
+    spec.write_text(text, encoding="utf-8")
+    target = MethodRecorder()
+    with serve(target) as url:
+        code, _out, err = quiet_run(base_url=url, token=VALID_TOKEN, spec=str(spec))
+    assert code == EXIT_USAGE  # nothing serves it: the run stops after the first probes
+    assert f"nothing serves PUT {url}/v2/keys" in err
+    assert target.seen
+    assert set(target.seen) == {("PUT", "/v2/keys")}
+
+
+def test_a_contract_with_a_second_operation_is_refused_before_any_request(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "two.yaml"
+    text = bundled_spec_text()
+    operation = text[text.index("  /api-keys:\n") : text.index("\ncomponents:")]
+    second = operation.replace("  /api-keys:\n", "  /api-keys/batch:\n", 1).replace(
+        "operationId: createApiKey", "operationId: createApiKeys"
+    )
+    spec.write_text(text.replace(operation, operation + "\n" + second, 1), encoding="utf-8")
+    target = MethodRecorder()
+    with serve(target) as url:
+        code, _out, err = quiet_run(base_url=url, token=VALID_TOKEN, spec=str(spec))
+    assert code == EXIT_USAGE
+    assert err.count("\n") == 1, err
+    assert err.endswith(
+        "expected exactly one operation, found 2 (POST /api-keys, POST /api-keys/batch): "
+        "judge one contract per operation\n"
+    )
+    assert target.seen == []

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
-from mock_server._errors import Answer, to_json
+from mock_server._errors import PreparedResponse, to_json
 from mock_server._journal import Journal, Redactor
 from mock_server._recorder import Recording
 from mock_server._turns import TurnBatch
@@ -417,14 +417,14 @@ def test_exchanges_are_stored_at_the_end_of_the_loop_turn_and_seen_by_any_read()
     }
 
     # Outside an event loop there is nothing to batch with: stored at once.
-    recording.keep(scope, time.perf_counter(), Answer(400, [], b"{}"))
+    recording.keep(scope, time.perf_counter(), PreparedResponse(400, [], b"{}"))
     assert len(recording._noted) == 0
 
     async def in_a_loop() -> None:
-        recording.keep(scope, time.perf_counter(), Answer(401, [], b"{}"))
+        recording.keep(scope, time.perf_counter(), PreparedResponse(401, [], b"{}"))
         assert len(recording._noted) == 1  # held for this turn only
         assert [r.status for r in journal_.records()] == [401, 400]  # a read stores it first
-        recording.keep(scope, time.perf_counter(), Answer(403, [], b"{}"))
+        recording.keep(scope, time.perf_counter(), PreparedResponse(403, [], b"{}"))
         await asyncio.sleep(0)
         assert len(recording._noted) == 0  # the turn ended: nothing unredacted is left
 

@@ -114,3 +114,51 @@ def test_pytest_still_runs_without_the_harness(light: Path, tmp_path: Path) -> N
     result = run(light / "pytest", "-q", "-p", "no:cacheprovider", tmp_path, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def started(*command: str | Path) -> tuple[subprocess.Popen[str], str]:
+    """A mock (or proxy) process and the URL it listens on."""
+    process = subprocess.Popen(
+        [str(c) for c in command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = LISTENING.search(line)
+    if not found:
+        process.kill()
+        pytest.fail(f"no listening line: {line}{process.communicate()[0]}")
+    return process, found.group(1)
+
+
+def test_the_proxy_writes_its_report(light: Path, tmp_path: Path) -> None:
+    """The run report's model and writers are the shared layer's: no harness needed."""
+    report, junit = tmp_path / "run.json", tmp_path / "run.xml"
+    upstream, upstream_url = started(light / "python", "-m", "mock_server", "--port", "0")
+    try:
+        proxy, url = started(
+            light / "python", "-m", "mock_server", "--port", "0", "--proxy", upstream_url,
+            "--report-json", report, "--junit-xml", junit,
+        )  # fmt: skip
+        try:
+            request = urllib.request.Request(
+                url + "/api-keys",
+                data=b"{}",
+                headers={"Authorization": "Bearer t", "Content-Type": "application/json"},
+                method="POST",
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 400
+        finally:
+            proxy.terminate()
+            output = proxy.communicate(timeout=20)[0]
+        assert proxy.returncode == 0, output
+    finally:
+        upstream.terminate()
+        upstream.wait(10)
+    data = json.loads(report.read_text())
+    assert data["requests"] == 1
+    assert [(f["check"], f["summary"]) for f in data["findings"]] == [
+        ("request", "a body the contract refuses: missing /name")
+    ]
+    assert 'failures="1"' in junit.read_text()

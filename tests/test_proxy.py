@@ -239,7 +239,7 @@ def test_a_silent_upstream_gets_a_contract_shaped_500_within_the_timeout() -> No
     [item] = json.loads(response.headers["x-contract-violations"])
     assert item["check"] == "status_conformance"
     report = build_report(app.session, "u", strict=False)
-    assert [f.summary for f in report.findings] == ["no HTTP answer"]
+    assert [f.summary for f in report.findings] == ["no HTTP response"]
 
 
 def test_an_upstream_that_does_not_speak_http_gets_a_contract_shaped_500() -> None:

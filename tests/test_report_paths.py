@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apikeys_contract._report_paths import prepare_report_path
+from apikeys_contract.report import prepare_report_path
 
 
 def test_missing_parent_directories_are_created(tmp_path: Path) -> None:

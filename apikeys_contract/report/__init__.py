@@ -1,0 +1,42 @@
+"""Conformance reports: the data (``Report`` and what it holds) and its writers.
+
+The harness, the proxy and a replay of recorded traffic fill the same ``Report`` (see
+``apikeys_contract.judge``); these writers turn it into a console summary, JUnit XML or
+JSON. They import nothing beyond the standard library.
+"""
+
+from ._console import console_summary, finding_lines
+from ._json import FORMAT_VERSION, json_report, report_data, write
+from ._junit import junit_xml
+from ._model import (
+    CheckState,
+    CheckSummary,
+    Example,
+    Finding,
+    InternalError,
+    Note,
+    Report,
+    Shape,
+    check_summaries,
+)
+from ._paths import prepare_report_path
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CheckState",
+    "CheckSummary",
+    "Example",
+    "Finding",
+    "InternalError",
+    "Note",
+    "Report",
+    "Shape",
+    "check_summaries",
+    "console_summary",
+    "finding_lines",
+    "json_report",
+    "junit_xml",
+    "prepare_report_path",
+    "report_data",
+    "write",
+]
