@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from apikeys_contract.report import CheckState, Report
+from apikeys_contract.report import (
+    CheckState,
+    CoverageRequirement,
+    Report,
+    missing_coverage,
+    parse_coverage_terms,
+)
 
 from ._cli import ENV_PREFIX
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
@@ -37,6 +43,12 @@ OPTIONS = (
     ("rate-limit", "RATE_LIMIT", "at most this many requests per second"),
     ("spec", "SPEC", "the OpenAPI contract (default: the bundled one)"),
     ("checks", "CHECKS", "run only these checks (comma-separated names)"),
+    (
+        "require-coverage",
+        "REQUIRE_COVERAGE",
+        "add the item conformance::coverage, failing unless the run covered these "
+        "(statuses=201,400,401,403 constraints=all ...)",
+    ),
 )
 FLAGS = (
     ("strict", "STRICT", "fail on behaviour the contract leaves open"),
@@ -90,8 +102,36 @@ def _settings(config: pytest.Config) -> Settings | None:
     )
 
 
+def _required(config: pytest.Config) -> tuple[CoverageRequirement, ...]:
+    """What ``--conformance-require-coverage`` asks (raises ``CoverageGateError``)."""
+    terms = _option(config, "require-coverage", "REQUIRE_COVERAGE")
+    return parse_coverage_terms(terms.split()) if terms else ()
+
+
 class ConformanceFailure(Exception):
     pass
+
+
+class CoverageItem(pytest.Item):
+    """``conformance::coverage``: the coverage gate, one line per required item missed."""
+
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if isinstance(report, str):
+            raise ConformanceFailure(report)
+        if report.coverage_missing:
+            raise ConformanceFailure(
+                "coverage below what --conformance-require-coverage asks:\n"
+                + "\n".join(f"  - {line}" for line in report.coverage_missing)
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ConformanceFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return "conformance", None, "conformance::coverage"
 
 
 class ConformanceItem(pytest.Item):
@@ -131,7 +171,10 @@ class ConformanceChecks(pytest.Collector):
     """The parent of the check items: their node ids read ``conformance::<check>``."""
 
     def collect(self) -> list[pytest.Item]:
-        return [ConformanceItem.from_parent(self, name=name) for name in CHECKS]
+        items: list[pytest.Item] = [ConformanceItem.from_parent(self, name=n) for n in CHECKS]
+        if _required(self.config):
+            items.append(CoverageItem.from_parent(self, name="coverage"))
+        return items
 
 
 def _report(config: pytest.Config) -> Report | str:
@@ -139,7 +182,12 @@ def _report(config: pytest.Config) -> Report | str:
         try:
             settings = _settings(config)
             assert settings is not None
-            config.stash[REPORT_KEY] = Engine(settings).run()
+            report = Engine(settings).run()
+            required = _required(config)
+            if report.coverage is not None and required:
+                report.coverage_required = [str(r) for r in required]
+                report.coverage_missing = missing_coverage(report.coverage, required)
+            config.stash[REPORT_KEY] = report
         except (ConformanceError, ValueError) as exc:
             config.stash[REPORT_KEY] = f"conformance run failed: {exc}"
     return config.stash[REPORT_KEY]
@@ -150,6 +198,7 @@ def pytest_collection_modifyitems(
 ) -> None:
     try:
         enabled = _settings(config) is not None
+        _required(config)
     except (ConformanceError, ValueError) as exc:
         raise pytest.UsageError(f"conformance: {exc}") from None
     if enabled:

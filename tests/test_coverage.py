@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from apikeys_contract import judge_body, load_contract
 from apikeys_contract.checks import Credential, Received, Rules, Sent
@@ -17,12 +18,15 @@ from apikeys_contract.coverage import Counter, contract_coverage
 from apikeys_contract.judge import judge_exchange
 from apikeys_contract.report import Coverage, coverage_from_data, missing_coverage
 from apikeys_contract.report import parse_coverage_terms as terms
-from conformance import EXIT_CONFORMS, EXIT_COVERAGE, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+from conformance import CHECKS, EXIT_CONFORMS, EXIT_COVERAGE, EXIT_USAGE, EXIT_VIOLATIONS, main, run
 from mock_server import Settings as MockSettings
 from mock_server import TokenPolicy, create_app
+from mock_server._run_report import build_report
 
 from .servers import serve
 from .targets import FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
+from .test_conformance_plugin import pytest_run
+from .test_proxy import BEARER, proxy_app
 
 VARIANTS = Path(__file__).parent / "variants"
 QUICK = {"max_examples": 5, "progress": False}
@@ -316,3 +320,52 @@ def test_a_variant_run_reports_its_own_items() -> None:
     assert code == EXIT_CONFORMS, out
     assert "ok /expiresInDays minimum 1" in out
     assert "ok /expiresInDays maximum 365" in out
+
+
+# -- the pytest plugin -------------------------------------------------------------------
+
+
+def test_the_plugin_gate_is_one_more_item(tmp_path: Path) -> None:
+    with serve(accepts_any_token()) as url:  # type: ignore[arg-type]
+        done = pytest_run(
+            url,
+            tmp_path,
+            "--conformance-no-unknown-token-check",
+            f"--conformance-require-coverage={GATE} examples=all",
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED conformance::coverage" in done.stdout
+    assert "  - statuses 403: not produced" in done.stdout
+    assert f"{len(CHECKS)} passed" in done.stdout
+
+
+def test_the_plugin_refuses_a_bad_term(tmp_path: Path) -> None:
+    done = pytest_run("http://127.0.0.1:9", tmp_path, "--conformance-require-coverage=nope=1")
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "unknown coverage term 'nope'" in done.stderr
+
+
+# -- the proxy gets coverage from the same judge -----------------------------------------
+
+
+def test_the_proxy_run_report_counts_live_traffic() -> None:
+    with proxy_app(Defects()) as app, TestClient(app) as client:
+        client.post("/api-keys", json={"name": "ci-deploy-key"}, headers=BEARER)
+        client.post("/api-keys", json={"name": ""}, headers=BEARER)
+        client.post("/api-keys", json={"name": "x"})
+    coverage = build_report(app.session, "u", strict=False).coverage
+    assert coverage is not None
+    assert [(s.status, s.produced) for s in coverage.statuses] == [
+        (201, 1),
+        (400, 1),
+        (401, 1),
+        (403, 0),
+        (500, 0),
+    ]
+    minimum = coverage.constraint("/name", "minLength")
+    assert minimum is not None
+    assert (minimum.inside, minimum.outside) == (2, 1)
+    assert coverage.examples[0].sent == 1
+    # Without a token policy the proxy sees that a token came, not its role: only the
+    # missing credential is counted.
+    assert {c.mode: c.sent for c in coverage.credentials if c.sent} == {"missing": 1}
