@@ -112,28 +112,6 @@ class ConformanceFailure(Exception):
     pass
 
 
-class CoverageItem(pytest.Item):
-    """``conformance::coverage``: the coverage gate, one line per required item missed."""
-
-    def runtest(self) -> None:
-        report = _report(self.config)
-        if isinstance(report, str):
-            raise ConformanceFailure(report)
-        if report.coverage_missing:
-            raise ConformanceFailure(
-                "coverage below what --conformance-require-coverage asks:\n"
-                + "\n".join(f"  - {line}" for line in report.coverage_missing)
-            )
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ConformanceFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[str, int | None, str]:
-        return "conformance", None, "conformance::coverage"
-
-
 class ConformanceItem(pytest.Item):
     def runtest(self) -> None:
         report = _report(self.config)
@@ -165,6 +143,20 @@ class ConformanceItem(pytest.Item):
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "conformance", None, f"conformance::{self.name}"
+
+
+class CoverageItem(ConformanceItem):
+    """``conformance::coverage``: the coverage gate, one line per required item missed."""
+
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if isinstance(report, str):
+            raise ConformanceFailure(report)
+        if report.coverage_missing:
+            raise ConformanceFailure(
+                "coverage below what --conformance-require-coverage asks:\n"
+                + "\n".join(f"  - {line}" for line in report.coverage_missing)
+            )
 
 
 class ConformanceChecks(pytest.Collector):

@@ -73,6 +73,7 @@ def test_the_public_api_is_pinned() -> None:
     assert conformance.__all__ == [
         "CHECKS",
         "EXIT_CONFORMS",
+        "EXIT_COVERAGE",
         "EXIT_INTERNAL_ERROR",
         "EXIT_USAGE",
         "EXIT_VIOLATIONS",
