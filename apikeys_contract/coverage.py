@@ -36,7 +36,7 @@ from .report import (
 )
 from .report._coverage import SIDES
 
-__all__ = ["Counter", "contract_coverage", "credential_mode"]
+__all__ = ["SIDES", "Counter", "contract_coverage", "credential_mode"]
 
 # JSON Schema keywords that constrain a value (the contract says which apply, and with what
 # value); each applies to the JSON types listed, or to any value (None).

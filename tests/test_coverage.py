@@ -25,6 +25,7 @@ from mock_server._run_report import build_report
 
 from .servers import serve
 from .targets import FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
+from .targets import misbehaving as bad
 from .test_conformance_plugin import pytest_run
 from .test_proxy import BEARER, proxy_app
 
@@ -369,3 +370,13 @@ def test_the_proxy_run_report_counts_live_traffic() -> None:
     # Without a token policy the proxy sees that a token came, not its role: only the
     # missing credential is counted.
     assert {c.mode: c.sent for c in coverage.credentials if c.sent} == {"missing": 1}
+
+
+def test_a_run_that_stopped_early_says_so_for_what_it_never_probed() -> None:
+    with bad.raw_server(bad.answers_then_hangs(2)) as url:
+        code, out, _ = quiet_run(base_url=url, token=VALID_TOKEN, timeout=0.5)
+    assert code == EXIT_VIOLATIONS
+    aborted = "the run stopped early (Run aborted, below)"
+    assert f"-- /name maxLength 100          inside 2; outside: {aborted}" in out
+    assert f"-- bearerAuth malformed         not sent: {aborted}" in out
+    assert "Run aborted: stopped after 3 requests in a row got no HTTP response" in out
