@@ -197,8 +197,12 @@ def test_the_gate_fails_with_its_own_exit_status_naming_403(tmp_path: Path) -> N
             unknown_token_check=False,
             require_coverage=[GATE],
             junit_xml=str(junit),
+            report_json=str(tmp_path / "report.json"),
         )
     assert code == EXIT_COVERAGE, out + err
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["coverage_required"] == [GATE]
+    assert data["coverage_missing"] == ["statuses 403: not produced"]
     missing = [line for line in out.splitlines() if line.startswith("  - statuses")]
     assert missing == ["  - statuses 403: not produced"]
     assert err == "apikeys-conformance: coverage gate failed: statuses 403: not produced\n"
@@ -380,3 +384,12 @@ def test_a_run_that_stopped_early_says_so_for_what_it_never_probed() -> None:
     assert f"-- /name maxLength 100          inside 2; outside: {aborted}" in out
     assert f"-- bearerAuth malformed         not sent: {aborted}" in out
     assert "Run aborted: stopped after 3 requests in a row got no HTTP response" in out
+
+
+def test_help_names_exit_status_4(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "4 conforms but covered less than --require-coverage asks" in shown
+    assert "--require-coverage TERMS" in shown
+    assert "--summary-md PATH" in shown
