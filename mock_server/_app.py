@@ -19,11 +19,11 @@ from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
 from ._errors import ApiError, ErrorResponse
+from ._headers import PREFERENCE_APPLIED
 from ._injection import Injector
 from ._inspector import journal_routes
 from ._journal import Journal, Redactor
 from ._log import ACCESS_LOGGER, LogSink
-from ._prefer import PREFERENCE_APPLIED
 from ._recorder import Recording
 from ._request_path import RequestPath
 from ._settings import Settings

@@ -9,9 +9,6 @@ from apikeys_contract import Contract
 
 from ._errors import ApiError, Rule
 
-# RFC 7240: the response header that says which preferences shaped the response.
-PREFERENCE_APPLIED = "Preference-Applied"
-
 
 @dataclass(frozen=True)
 class Forced:

@@ -23,9 +23,9 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._errors import JSON, ApiError, to_json
-from ._faults import CONNECTION
 from ._ids import uuid4
 from ._log import LogSink, log_line, milliseconds
+from ._scope import CONNECTION
 
 MESSAGE = "Invalid HTTP request received."
 
