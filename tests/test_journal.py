@@ -22,10 +22,10 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
-from mock_server._errors import PreparedResponse, to_json
-from mock_server._journal import Journal, Redactor
-from mock_server._recorder import Recording
-from mock_server._turns import TurnBatch
+from mock_server.common._errors import PreparedResponse, to_json
+from mock_server.common._turns import TurnBatch
+from mock_server.journal._journal import Journal, Redactor
+from mock_server.journal._recorder import Recording
 
 from .conftest import ListSink
 from .servers import serve

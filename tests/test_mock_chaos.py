@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server._chaos import ChaosSpec, ChaosSpecError, Latency, draw
-from mock_server._faults import Fault
+from mock_server.mock._chaos import ChaosSpec, ChaosSpecError, Latency, draw
+from mock_server.mock._faults import Fault
 
 
 def test_a_spec_reads_as_written() -> None:

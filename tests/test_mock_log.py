@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server import _responses as responses
-from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
+from mock_server.common._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
 
 from .conftest import JSON_HEADERS, ListSink
 from .servers import mock_process, raw_exchange, serve
@@ -203,7 +203,9 @@ def log_records(output: str) -> list[dict[str, object]]:
 def test_nothing_is_lost_on_sigterm() -> None:
     count = 300
     # With the writer thread's timer at a minute, only the flush at shutdown writes lines.
-    with mock_process(prelude="import mock_server._log as log; log.FLUSH_INTERVAL_S = 60") as mock:
+    with mock_process(
+        prelude="import mock_server.common._log as log; log.FLUSH_INTERVAL_S = 60"
+    ) as mock:
         with httpx.Client(base_url=mock.url, timeout=10) as client:
             ids = [
                 client.post("/api-keys", json={"name": f"k{i}"}, headers=JSON_HEADERS).headers[

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mock_server._protocol import JoinedWrites
+from mock_server.server._protocol import JoinedWrites
 
 from .servers import mock_process
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, bundled_spec_text
 from mock_server import Settings, create_app
-from mock_server._watch import ReloadingApp
+from mock_server.server._watch import ReloadingApp
 
 from .conftest import JSON_HEADERS
 from .servers import MockProcess, mock_process

@@ -21,7 +21,7 @@ import pytest
 
 from apikeys_contract import Contract
 from mock_server import Settings, create_app
-from mock_server._protocol import contract_protocol
+from mock_server.server._protocol import contract_protocol
 
 from .conftest import JSON_HEADERS
 from .servers import serve

@@ -26,11 +26,11 @@ from starlette.testclient import TestClient
 
 from apikeys_contract import load_contract
 from mock_server import Settings, TokenPolicy
-from mock_server._journal import Violation
-from mock_server._live_checks import HEADER_LIMIT, violations_header
-from mock_server._proxy import ProxyApp
-from mock_server._proxy_settings import ProxySettings
-from mock_server._run_report import build_report
+from mock_server.journal._journal import Violation
+from mock_server.proxy._live_checks import HEADER_LIMIT, violations_header
+from mock_server.proxy._proxy import ProxyApp
+from mock_server.proxy._proxy_settings import ProxySettings
+from mock_server.proxy._run_report import build_report
 
 from .servers import Recorder, canned_upstream, serve
 from .targets import (

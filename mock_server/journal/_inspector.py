@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from apikeys_contract import Contract
 
-from ._errors import ApiError, ErrorResponse
+from ..common import ApiError, ErrorResponse
 from ._journal import Journal, Record
 from ._journal_view import Filters, view
 from ._recorder import PREFIX

@@ -21,8 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from apikeys_contract import Contract
 
-from ._errors import to_json
-from ._pages import DOCS, SPEC_JSON, SPEC_YAML
+from ..common import DOCS, SPEC_JSON, SPEC_YAML, to_json
 
 # The Swagger UI files the page loads, served under /docs/.
 ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")

@@ -30,15 +30,16 @@ from apikeys_contract.checks import Received, response_excerpt
 from apikeys_contract.ledger import Describe, example_of, mask
 from apikeys_contract.report import Example
 
-from ._errors import ApiError, send_error
-from ._ids import uuid4
-from ._inspector import journal_routes
-from ._journal import (
+from ..common import ACCESS_LOGGER, ApiError, milliseconds, proxied_line, send_error, uuid4
+from ..journal import (
     Journal,
     Redactor,
+    journal_path,
+    journal_routes,
     scrub,
 )
-from ._journal import Violation as Broken
+from ..journal import Violation as Broken
+from ..mock import Settings, read_body, too_slow
 from ._live_checks import (
     LiveRequest,
     RequestJudgement,
@@ -46,11 +47,8 @@ from ._live_checks import (
     judge_request,
     violations_header,
 )
-from ._log import ACCESS_LOGGER, milliseconds, proxied_line
 from ._proxy_record import journal_record, reproducer
 from ._proxy_settings import ProxySettings
-from ._recorder import journal_path
-from ._settings import Settings
 from ._upstream import (
     Upstream,
     UpstreamFailure,
@@ -60,7 +58,6 @@ from ._upstream import (
     framed,
     relay,
 )
-from ._validation import read_body, too_slow
 
 VIOLATIONS_HEADER = "x-contract-violations"
 # The status of every answer the proxy gives in the upstream's place. The contract

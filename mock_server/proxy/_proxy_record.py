@@ -7,7 +7,7 @@ import shlex
 
 from apikeys_contract import curl_header, curl_line, quoted_with_variable
 
-from ._journal import (
+from ..journal import (
     BODY_LIMIT,
     REDACTED,
     REDACTED_BYTES,
@@ -16,7 +16,7 @@ from ._journal import (
     scrub,
     scrub_pairs,
 )
-from ._journal import Violation as Broken
+from ..journal import Violation as Broken
 from ._live_checks import LiveRequest
 
 OTHER_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")

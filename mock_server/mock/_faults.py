@@ -24,8 +24,7 @@ from typing import Any
 
 from starlette.types import Scope, Send
 
-from ._errors import PreparedResponse
-from ._scope import CONNECTION
+from ..common import CONNECTION, PreparedResponse
 
 DRIBBLE_S = 2.0
 DRIBBLE_CHUNKS = 10

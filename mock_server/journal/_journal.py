@@ -23,7 +23,7 @@ import orjson
 
 from apikeys_contract import Contract, Location
 
-from ._errors import to_json
+from ..common import to_json
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()

@@ -7,7 +7,7 @@ from typing import Any
 
 from apikeys_contract import Contract
 
-from ._errors import ApiError, Rule
+from ..common import ApiError, Rule
 
 
 @dataclass(frozen=True)

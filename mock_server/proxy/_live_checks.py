@@ -30,9 +30,9 @@ from apikeys_contract.judge import judge_exchange, no_response
 from apikeys_contract.ledger import Describe, Key, Ledger, described, mask
 from apikeys_contract.report import check_summaries
 
-from ._journal import Violation as Broken
-from ._journal_view import REQUEST_CHECK
-from ._tokens import TokenPolicy, Verdict
+from ..journal import REQUEST_CHECK
+from ..journal import Violation as Broken
+from ..mock import TokenPolicy, Verdict
 
 # X-Contract-Violations stays well under the header sizes servers and browsers accept.
 HEADER_LIMIT = 4096

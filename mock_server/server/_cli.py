@@ -20,17 +20,13 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import BUNDLED_SPEC, SpecError, load_contract
 
-from ._app import create_app
+from ..common import ACCESS_LOGGER, LogSink, RequestLog
+from ..mock import Settings, TokenPolicy, TokenPolicyError, create_app
+from ..proxy import ProxyApp, ProxySettings, write_reports
 from ._argtypes import MAX_PORT, boolean, non_negative, origins, port, positive, positive_seconds
 from ._fault_options import add_fault_options, fault_settings, report_injected
 from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
-from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
-from ._proxy import ProxyApp
-from ._proxy_settings import ProxySettings
-from ._run_report import write_reports
-from ._settings import Settings
-from ._tokens import TokenPolicy, TokenPolicyError
 from ._watch import ReloadingApp
 from ._workers import serve_in_workers
 
