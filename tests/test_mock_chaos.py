@@ -115,7 +115,7 @@ def test_latency_distributions() -> None:
 
 
 def test_the_options_have_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mock_server import _cli
+    from mock_server.server import _cli
 
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=5%,latency=10ms")
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS_SEED", "9")
@@ -133,7 +133,7 @@ def test_the_options_have_environment_twins(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_bad_environment_twin_is_named(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mock_server import _cli
+    from mock_server.server import _cli
 
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=lots")
     with pytest.raises(SystemExit) as exit_info:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server import _cli
+from mock_server.server import _cli
 
 from .servers import mock_process, raw_exchange
 

@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from mock_server import _responses as responses
+from mock_server.mock import _responses as responses
 from mock_server.common._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
 
 from .conftest import JSON_HEADERS, ListSink

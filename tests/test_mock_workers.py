@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server import _cli
+from mock_server.server import _cli
 from mock_server.server._workers import EARLY_DEATH_S
 
 from .conftest import JSON_HEADERS

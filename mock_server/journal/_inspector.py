@@ -34,7 +34,7 @@ PAGE_HEADERS = {
 
 
 def _asset(name: str) -> bytes:
-    return resources.files("mock_server").joinpath("_inspector_assets", name).read_bytes()
+    return resources.files(__package__).joinpath("_inspector_assets", name).read_bytes()
 
 
 def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
