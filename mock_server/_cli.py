@@ -138,7 +138,7 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
     )
     add(
         "--max-body-bytes",
-        type=non_negative,
+        type=positive,
         default="1048576",
         help="larger request bodies get a 400 [MAX_BODY_BYTES]",
     )
@@ -341,7 +341,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         tokens=tokens,
         cors_origins=args.cors_origins,
         delay_ms=int(args.delay_ms),
-        max_body_bytes=max(1, int(args.max_body_bytes)),
+        max_body_bytes=int(args.max_body_bytes),
         body_timeout_s=float(args.body_timeout),
         docs=bool(args.docs),
         **journal_settings(args),
