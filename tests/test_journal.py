@@ -10,12 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
@@ -43,10 +45,11 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
             yield http_client
 
 
-def journal(client: httpx.Client, **params: str) -> list[dict]:
+def journal(client: httpx.Client, **params: str) -> list[dict[str, Any]]:
     response = client.get("/__mock/requests", params=params)
     assert response.status_code == 200, response.text
-    return response.json()["requests"]
+    requests: list[dict[str, Any]] = response.json()["requests"]
+    return requests
 
 
 def test_an_exchange_is_recorded_without_token_or_secret(client: httpx.Client) -> None:
@@ -182,16 +185,19 @@ def test_a_body_that_never_arrives_whole_is_a_transfer_refusal(
     last: dict[str, str] | None, code: str
 ) -> None:
     app = create_app(Settings(body_timeout_s=0.2), request_log=None)
-    sent: list[dict[str, object]] = []
-    messages = [{"type": "http.request", "body": b'{"name": "sl', "more_body": True}, last]
+    sent: list[Message] = []
+    messages: list[Message | None] = [
+        {"type": "http.request", "body": b'{"name": "sl', "more_body": True},
+        last,
+    ]
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         message = messages.pop(0) if messages else None
         if message is None:
             await asyncio.sleep(60)  # the rest never comes
         return message or {}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     async def call() -> None:
@@ -201,7 +207,7 @@ def test_a_body_that_never_arrives_whole_is_a_transfer_refusal(
         await asyncio.wait_for(app(scope, receive, send), 10)
 
     asyncio.run(call())
-    said = json.loads(sent[-1]["body"])  # type: ignore[arg-type]
+    said = json.loads(sent[-1]["body"])
     assert said["code"] == code
     with TestClient(app) as client:
         [entry] = journal(client)
@@ -339,7 +345,7 @@ def test_the_prefix_never_shadows_the_contract() -> None:
     ],
 )
 def test_credentials_where_the_contract_puts_them_are_never_stored(
-    variant: str, request_kwargs: dict | None, secret: str | None
+    variant: str, request_kwargs: dict[str, Any] | None, secret: str | None
 ) -> None:
     contract = load_contract(VARIANTS / variant)
     if request_kwargs is None:  # the header the contract names
@@ -399,7 +405,11 @@ def test_a_flush_from_another_thread_never_loses_an_item() -> None:
             if i % 100 == 0:
                 await asyncio.sleep(0)
 
-    adder = threading.Thread(target=lambda: (asyncio.run(add_all()), done.set()))
+    def add_then_say_done() -> None:
+        asyncio.run(add_all())
+        done.set()
+
+    adder = threading.Thread(target=add_then_say_done)
     adder.start()
     while not done.is_set():
         batch.flush()  # a reader in this thread, as a test reading the journal would
