@@ -3,8 +3,9 @@
 from .common import ApiError
 from .mock import Settings, TokenPolicy, TokenPolicyError, create_app
 from .server import run
+from .server._cli import _version
 
-__version__ = "0.1.0"
+__version__ = _version()  # the one written in pyproject.toml, as installed
 
 __all__ = [
     "ApiError",

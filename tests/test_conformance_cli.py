@@ -104,7 +104,7 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     assert "FAIL:" in out
     for text in ("Check ", check, "reproduce: curl"):
         assert text in out
-    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    cases = {case.get("name", ""): case for case in ET.parse(junit).getroot().iter("testcase")}
     # One test case per cause ("check: cause"), and one per check without a finding.
     assert {str(name).split(": ")[0] for name in cases} == set(CHECKS)
     assert cases["success_shape"].find("failure") is None
