@@ -32,13 +32,13 @@ from apikeys_contract.report import Example
 
 from ..common import ACCESS_LOGGER, ApiError, milliseconds, proxied_line, send_error, uuid4
 from ..journal import (
+    BrokenRule,
     Journal,
     Redactor,
     journal_path,
     journal_routes,
     scrub,
 )
-from ..journal import Violation as Broken
 from ..mock import Settings, read_body, too_slow
 from ._live_checks import (
     LiveRequest,
@@ -211,10 +211,10 @@ class ProxiedExchange:
         self,
         send: Send,
         failure: UpstreamFailure,
-        asked: tuple[Broken, ...],
+        asked: tuple[BrokenRule, ...],
         judged: RequestJudgement | None,
     ) -> None:
-        found: tuple[Broken, ...] = asked
+        found: tuple[BrokenRule, ...] = asked
         if judged is not None:
             example = self.describer(judged.sent.verdict.cause, None)
             self.app.session.count_request(judged, example)
@@ -231,7 +231,7 @@ class ProxiedExchange:
         app = self.app
         received = Received(reply.status, tuple(reply.headers), reply.body, not reply.complete)
         request_id = received.header(app.request_id)
-        found: tuple[Broken, ...] = ()
+        found: tuple[BrokenRule, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
             generated = app.contract.secrets_in(reply.status, reply.body)
@@ -262,7 +262,7 @@ class ProxiedExchange:
         self,
         send: Send,
         error: ApiError,
-        found: tuple[Broken, ...],
+        found: tuple[BrokenRule, ...],
         *,
         request_id: str | None = None,
         generated: tuple[str, ...] = (),
@@ -294,14 +294,14 @@ class ProxiedExchange:
         headers: list[tuple[str, str]],
         body: bytes,
         truncated: bool,
-        found: tuple[Broken, ...],
+        found: tuple[BrokenRule, ...],
         generated: tuple[str, ...],
     ) -> None:
         """Journal the exchange (redacted) and write its log line."""
         app = self.app
         duration = milliseconds(time.perf_counter() - self.started)
         hidden = (*self.secrets, *generated)
-        shown = tuple(Broken(v.check, mask(v.message, hidden), v.problems) for v in found)
+        shown = tuple(BrokenRule(v.check, mask(v.message, hidden), v.problems) for v in found)
         if app.journal is not None:
             record = journal_record(
                 app.redactor, self.request, wall=self.wall, status=status, headers=headers,

@@ -11,12 +11,12 @@ from ..journal import (
     BODY_LIMIT,
     REDACTED,
     REDACTED_BYTES,
+    BrokenRule,
     Record,
     Redactor,
     scrub,
     scrub_pairs,
 )
-from ..journal import Violation as Broken
 from ._live_checks import LiveRequest
 
 OTHER_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
@@ -33,7 +33,7 @@ def journal_record(
     headers: list[tuple[str, str]],
     body: bytes,
     truncated: bool,
-    violations: tuple[Broken, ...],
+    violations: tuple[BrokenRule, ...],
     hidden: tuple[str, ...],
     duration_s: float,
     operation: bool,
