@@ -21,7 +21,7 @@ from apikeys_contract.report import parse_coverage_terms as terms
 from conformance import CHECKS, EXIT_CONFORMS, EXIT_COVERAGE, EXIT_USAGE, EXIT_VIOLATIONS, main, run
 from mock_server import Settings as MockSettings
 from mock_server import TokenPolicy, create_app
-from mock_server._run_report import build_report
+from mock_server.proxy._run_report import build_report
 
 from .servers import serve
 from .targets import FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target

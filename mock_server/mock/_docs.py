@@ -21,11 +21,8 @@ from swagger_ui_bundle import swagger_ui_path
 
 from apikeys_contract import Contract
 
-from ._errors import to_json
+from ..common import DOCS, SPEC_JSON, SPEC_YAML, to_json
 
-SPEC_JSON = "/openapi.json"
-SPEC_YAML = "/openapi.yaml"
-DOCS = "/docs"
 # The Swagger UI files the page loads, served under /docs/.
 ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
@@ -55,11 +52,6 @@ PAGE = """<!doctype html>
 </body>
 </html>
 """
-
-
-def docs_path(path: str) -> bool:
-    """True for the paths these routes serve (the contract and its docs)."""
-    return path in (SPEC_JSON, SPEC_YAML, DOCS) or path.startswith(DOCS + "/")
 
 
 def served_document(document: Mapping[str, Any], base_url: str) -> dict[str, Any]:

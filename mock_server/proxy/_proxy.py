@@ -30,15 +30,16 @@ from apikeys_contract.checks import Received, response_excerpt
 from apikeys_contract.ledger import Describe, example_of, mask
 from apikeys_contract.report import Example
 
-from ._errors import ApiError, send_error
-from ._ids import uuid4
-from ._inspector import journal_routes
-from ._journal import (
+from ..common import ACCESS_LOGGER, ApiError, milliseconds, proxied_line, send_error, uuid4
+from ..journal import (
+    BrokenRule,
     Journal,
     Redactor,
+    journal_path,
+    journal_routes,
     scrub,
 )
-from ._journal import Violation as Broken
+from ..mock import Settings, read_body, too_slow
 from ._live_checks import (
     LiveRequest,
     RequestJudgement,
@@ -46,11 +47,8 @@ from ._live_checks import (
     judge_request,
     violations_header,
 )
-from ._log import ACCESS_LOGGER, milliseconds, proxied_line
 from ._proxy_record import journal_record, reproducer
 from ._proxy_settings import ProxySettings
-from ._recorder import journal_path
-from ._settings import Settings
 from ._upstream import (
     Upstream,
     UpstreamFailure,
@@ -60,7 +58,6 @@ from ._upstream import (
     framed,
     relay,
 )
-from ._validation import read_body, too_slow
 
 VIOLATIONS_HEADER = "x-contract-violations"
 # The status of every answer the proxy gives in the upstream's place. The contract
@@ -214,10 +211,10 @@ class ProxiedExchange:
         self,
         send: Send,
         failure: UpstreamFailure,
-        asked: tuple[Broken, ...],
+        asked: tuple[BrokenRule, ...],
         judged: RequestJudgement | None,
     ) -> None:
-        found: tuple[Broken, ...] = asked
+        found: tuple[BrokenRule, ...] = asked
         if judged is not None:
             example = self.describer(judged.sent.verdict.cause, None)
             self.app.session.count_request(judged, example)
@@ -234,7 +231,7 @@ class ProxiedExchange:
         app = self.app
         received = Received(reply.status, tuple(reply.headers), reply.body, not reply.complete)
         request_id = received.header(app.request_id)
-        found: tuple[Broken, ...] = ()
+        found: tuple[BrokenRule, ...] = ()
         generated: tuple[str, ...] = ()
         if judged is not None:
             generated = app.contract.secrets_in(reply.status, reply.body)
@@ -265,7 +262,7 @@ class ProxiedExchange:
         self,
         send: Send,
         error: ApiError,
-        found: tuple[Broken, ...],
+        found: tuple[BrokenRule, ...],
         *,
         request_id: str | None = None,
         generated: tuple[str, ...] = (),
@@ -297,14 +294,14 @@ class ProxiedExchange:
         headers: list[tuple[str, str]],
         body: bytes,
         truncated: bool,
-        found: tuple[Broken, ...],
+        found: tuple[BrokenRule, ...],
         generated: tuple[str, ...],
     ) -> None:
         """Journal the exchange (redacted) and write its log line."""
         app = self.app
         duration = milliseconds(time.perf_counter() - self.started)
         hidden = (*self.secrets, *generated)
-        shown = tuple(Broken(v.check, mask(v.message, hidden), v.problems) for v in found)
+        shown = tuple(BrokenRule(v.check, mask(v.message, hidden), v.problems) for v in found)
         if app.journal is not None:
             record = journal_record(
                 app.redactor, self.request, wall=self.wall, status=status, headers=headers,

@@ -28,7 +28,7 @@ from apikeys_contract import (
     read_credentials,
 )
 
-from ._errors import ApiError, Rule
+from ..common import ApiError, Rule
 
 
 class TokenPolicyError(Exception):

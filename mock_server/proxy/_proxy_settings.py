@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ._tokens import TokenPolicy
+from ..mock import TokenPolicy
 
 
 @dataclass(frozen=True, kw_only=True)

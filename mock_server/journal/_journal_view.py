@@ -19,11 +19,8 @@ import orjson
 
 from apikeys_contract import Answer, BodyVerdict, Contract, MediaMatch, judge_body, read_json
 
-from ._docs import docs_path
-from ._errors import ApiError, Rule
+from ..common import PREFERENCE_APPLIED, ApiError, Rule, docs_path, milliseconds
 from ._journal import Record, text_pairs
-from ._log import milliseconds
-from ._prefer import PREFERENCE_APPLIED
 from ._recorder import PREFIX
 
 VERDICTS = ("ok", "rejected", "violation", "disconnected")

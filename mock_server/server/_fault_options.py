@@ -11,11 +11,16 @@ from typing import Any
 
 from apikeys_contract import SpecError, load_contract
 
+from ..mock import (
+    KEYS,
+    ChaosSpec,
+    ChaosSpecError,
+    RateLimit,
+    Settings,
+    injection_refusal,
+    injector_of,
+)
 from ._argtypes import non_negative
-from ._chaos import ChaosSpec, ChaosSpecError
-from ._injection import injection_refusal, injector_of
-from ._rate_limit import KEYS, RateLimit
-from ._settings import Settings
 
 
 def _chaos(value: str) -> ChaosSpec:

@@ -1,4 +1,9 @@
-"""The command line: parse options (each with an environment twin) and call run()."""
+"""The command line: parse options (each with an environment twin) and call run().
+
+main() turns the options into Settings (and ProxySettings in proxy mode) and calls run();
+run() builds the app of the mode (the mock, or the validation proxy), binds the socket and
+serves it, in this process or in forked workers.
+"""
 
 from __future__ import annotations
 
@@ -18,19 +23,15 @@ from typing import Any, NoReturn
 import uvicorn
 from starlette.types import ASGIApp
 
-from apikeys_contract import BUNDLED_SPEC, SpecError, load_contract
+from apikeys_contract import BUNDLED_SPEC, Contract, SpecError, load_contract
 
-from ._app import create_app
+from ..common import ACCESS_LOGGER, LogSink, RequestLog
+from ..mock import Settings, TokenPolicy, TokenPolicyError, create_app
+from ..proxy import ProxyApp, ProxySettings, write_reports
 from ._argtypes import MAX_PORT, boolean, non_negative, origins, port, positive, positive_seconds
 from ._fault_options import add_fault_options, fault_settings, report_injected
 from ._live_options import add_journal_options, add_proxy_options, journal_settings, proxy_settings
-from ._log import ACCESS_LOGGER, LogSink, RequestLog
 from ._protocol import contract_protocol
-from ._proxy import ProxyApp
-from ._proxy_settings import ProxySettings
-from ._run_report import write_reports
-from ._settings import Settings
-from ._tokens import TokenPolicy, TokenPolicyError
 from ._watch import ReloadingApp
 from ._workers import serve_in_workers
 
@@ -103,6 +104,17 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
         epilog=f"Every option can also be set with an environment variable {ENV_PREFIX}<NAME>, "
         f"e.g. {ENV_PREFIX}PORT=4010.",
     )
+    _add_mock_options(parser)
+    add_journal_options(parser)
+    add_proxy_options(parser)
+    add_fault_options(parser)
+    # Another group of options: add_<group>_options(parser) from the group's module here,
+    # and what it sets passed on in _settings() below.
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _add_mock_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind [HOST]")
     add(
@@ -138,7 +150,7 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
     )
     add(
         "--max-body-bytes",
-        type=non_negative,
+        type=positive,
         default="1048576",
         help="larger request bodies get a 400 [MAX_BODY_BYTES]",
     )
@@ -175,11 +187,6 @@ def build_parser(prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="info logs one JSON line per request [LOG_LEVEL]",
     )
-    add_journal_options(parser)
-    add_proxy_options(parser)
-    add_fault_options(parser)
-    add("--version", action="version", version=f"%(prog)s {_version()}")
-    return parser
 
 
 def _fail(message: str) -> int:
@@ -195,6 +202,10 @@ def _request_log(log_level: str) -> LogSink | None:
         return RequestLog(sys.stderr.fileno())
     except (AttributeError, OSError, ValueError):  # a stderr replaced by one without a file
         return ACCESS_LOGGER
+
+
+class _StartupFailed(Exception):
+    """Why the server cannot start: one line on stderr, and EXIT_STARTUP_FAILED."""
 
 
 def run(
@@ -214,96 +225,22 @@ def run(
     settings = settings or Settings()
     if workers < 1:
         raise ValueError("workers must be >= 1")
-    watched = _watched_file(settings) if watch else None
-    if watch and watched is None:
-        return _fail("--watch needs a contract file: give --spec FILE")
-    if watched is not None and workers > 1:
-        return _fail("--watch reloads one process: use it without --workers")
-    if proxy is not None and (workers > 1 or watched is not None):
-        return _fail("--proxy runs one process with one session: drop --workers and --watch")
-    request_log = _request_log(log_level)
     try:
-        contract = load_contract(watched or settings.spec)
-        # create_app refuses what it cannot serve
-        app: ASGIApp = (
-            ProxyApp(settings, proxy, contract=contract)
-            if proxy
-            else create_app(settings, contract=contract, request_log=request_log)
-        )
-    except SpecError as exc:
+        watched = _watched(settings, watch=watch, workers=workers, proxy=proxy)
+        request_log = _request_log(log_level)
+        contract, app = _app(settings, watched, proxy, request_log)
+        sock = _listen(host, port)
+    except _StartupFailed as exc:
         return _fail(str(exc))
-    reloading = None
-    if watched is not None:
-        reloading = ReloadingApp(
-            watched,
-            lambda new: create_app(settings, contract=new, request_log=request_log),
-            app,
-        )
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)  # connections queue from now on, so "listening" below is true
-    except OSError as exc:
-        return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    except OverflowError:
-        return _fail(f"cannot listen on {host}:{port}: not a port number (0 to {MAX_PORT})")
-    except UnicodeError:
-        return _fail(f"invalid host {host!r}")
-    bound_host, bound_port = sock.getsockname()[:2]
-    shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
-    print(
-        f"mock_server {_version()}: {contract.method} {contract.path} from {contract.origin}, "
-        + (f"validation proxy for {proxy.upstream}, " if proxy else "")
-        + f"listening on http://{shown}:{bound_port}"
-        + (f" with {workers} worker processes" if workers > 1 else ""),
-        flush=True,
-    )
-    config = uvicorn.Config(
-        reloading or app,
-        http=contract_protocol(contract.request_id_header, request_log),
-        log_level=log_level,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=GRACE_S,
-        # The proxy passes the upstream's answer on as it came: uvicorn's own Server and
-        # Date would stand beside the upstream's.
-        server_header=proxy is None,
-        date_header=proxy is None,
-    )
+    _announce(contract, sock, proxy, workers)
+    config = _config(app, contract, request_log, log_level, proxied=proxy is not None)
 
     def serve() -> int:
-        server = uvicorn.Server(config)
-
-        # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; answered here,
-        # a stop request ends the process with EXIT_OK instead of a signal death or a
-        # traceback. One that comes before uvicorn listens for signals stops it at once.
-        def stop(signum: int, frame: FrameType | None) -> None:
-            server.should_exit = True
-
-        for stop_signal in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop_signal, stop)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
-        if reloading is not None:
-            reloading.start()
-        try:
-            server.run(sockets=[sock])
-        finally:
-            if reloading is not None:
-                reloading.stop()
-            if isinstance(request_log, RequestLog):
-                request_log.close()  # every line of the requests answered, also on SIGTERM
-            report_injected(app)
-        if proxy and isinstance(app, ProxyApp):
-            write_reports(
-                app.session,
-                proxy.upstream,
-                strict=proxy.strict,
-                report_json=proxy.report_json,
-                junit_xml=proxy.junit_xml,
-            )
+        _serve(config, sock, request_log)
+        report_injected(app)  # what --chaos, --rate-limit and Prefer: fault= injected
+        if proxy is not None and isinstance(app, ProxyApp):
+            _report(app, proxy)
         return EXIT_OK
 
     # Everything built so far (modules, the compiled contract, the app) lives as long as the
@@ -313,6 +250,145 @@ def run(
     if workers == 1:
         return serve()
     return serve_in_workers(workers, serve, listener=sock, grace_s=GRACE_S)
+
+
+def _watched(
+    settings: Settings, *, watch: bool, workers: int, proxy: ProxySettings | None
+) -> Path | None:
+    """The contract file to reload (with --watch); refuses what cannot run together."""
+    watched = _watched_file(settings) if watch else None
+    if watch and watched is None:
+        raise _StartupFailed("--watch needs a contract file: give --spec FILE")
+    if watched is not None and workers > 1:
+        raise _StartupFailed("--watch reloads one process: use it without --workers")
+    if proxy is not None and (workers > 1 or watched is not None):
+        raise _StartupFailed(
+            "--proxy runs one process with one session: drop --workers and --watch"
+        )
+    return watched
+
+
+def _app(
+    settings: Settings,
+    watched: Path | None,
+    proxy: ProxySettings | None,
+    request_log: LogSink | None,
+) -> tuple[Contract, ASGIApp]:
+    """The contract, and the app of the mode: the validation proxy, or the mock."""
+    try:
+        contract = load_contract(watched or settings.spec)
+        # create_app refuses what it cannot serve
+        if proxy is not None:
+            return contract, ProxyApp(settings, proxy, contract=contract)
+        return contract, _mock_app(settings, contract, request_log, watched)
+    except SpecError as exc:
+        raise _StartupFailed(str(exc)) from None
+
+
+def _mock_app(
+    settings: Settings, contract: Contract, request_log: LogSink | None, watched: Path | None
+) -> ASGIApp:
+    """The mock; with a watched file, one that rebuilds it on each good edit of the file."""
+    app = create_app(settings, contract=contract, request_log=request_log)
+    if watched is None:
+        return app
+    return ReloadingApp(
+        watched,
+        lambda new: create_app(settings, contract=new, request_log=request_log),
+        app,
+    )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening: connections queue from now on."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        raise _StartupFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except OverflowError:
+        raise _StartupFailed(
+            f"cannot listen on {host}:{port}: not a port number (0 to {MAX_PORT})"
+        ) from None
+    except UnicodeError:
+        raise _StartupFailed(f"invalid host {host!r}") from None
+    return sock
+
+
+def _announce(
+    contract: Contract, sock: socket.socket, proxy: ProxySettings | None, workers: int
+) -> None:
+    """The start-up line: what is served, from where, and where it listens (true by now)."""
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if sock.family == socket.AF_INET6 else bound_host
+    print(
+        f"mock_server {_version()}: {contract.method} {contract.path} from {contract.origin}, "
+        + (f"validation proxy for {proxy.upstream}, " if proxy else "")
+        + f"listening on http://{shown}:{bound_port}"
+        + (f" with {workers} worker processes" if workers > 1 else ""),
+        flush=True,
+    )
+
+
+def _config(
+    app: ASGIApp,
+    contract: Contract,
+    request_log: LogSink | None,
+    log_level: str,
+    *,
+    proxied: bool,
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        http=contract_protocol(contract.request_id_header, request_log),
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACE_S,
+        # The proxy passes the upstream's answer on as it came: uvicorn's own Server and
+        # Date would stand beside the upstream's.
+        server_header=not proxied,
+        date_header=not proxied,
+    )
+
+
+def _serve(config: uvicorn.Config, sock: socket.socket, request_log: LogSink | None) -> None:
+    """Serve on the listening socket until a stop signal, then write the last log lines."""
+    server = uvicorn.Server(config)
+    reloading = config.app if isinstance(config.app, ReloadingApp) else None
+
+    # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully; answered here, a
+    # stop request ends the process with EXIT_OK instead of a signal death or a traceback.
+    # One that comes before uvicorn listens for signals stops it at once.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+    if reloading is not None:
+        reloading.start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if reloading is not None:
+            reloading.stop()
+        if isinstance(request_log, RequestLog):
+            request_log.close()  # every line of the requests answered, also on SIGTERM
+
+
+def _report(app: ProxyApp, proxy: ProxySettings) -> None:
+    """The proxy's report files (--report-json, --junit-xml), written once it has stopped."""
+    write_reports(
+        app.session,
+        proxy.upstream,
+        strict=proxy.strict,
+        report_json=proxy.report_json,
+        junit_xml=proxy.junit_xml,
+    )
 
 
 def _watched_file(settings: Settings) -> Path | None:
@@ -335,27 +411,32 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     parser = build_parser(prog or _command(argv))
     args = parser.parse_args(argv)
     try:
-        tokens = TokenPolicy.from_file(args.tokens) if args.tokens else TokenPolicy()
+        tokens = TokenPolicy.from_file(args.tokens) if args.tokens else None
     except TokenPolicyError as exc:
         return _fail(str(exc))
-    settings = Settings(
+    return run(
+        host=args.host,
+        port=int(args.port),
+        settings=_settings(parser, args, tokens),
+        log_level=args.log_level,
+        watch=bool(args.watch),
+        workers=int(args.workers),
+        proxy=proxy_settings(parser, args, tokens),  # None: the mock
+    )
+
+
+def _settings(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, tokens: TokenPolicy | None
+) -> Settings:
+    """The mock's settings from the parsed options, each group's included."""
+    return Settings(
         spec=Path(args.spec) if args.spec else None,
-        tokens=tokens,
+        tokens=tokens if tokens is not None else TokenPolicy(),
         cors_origins=args.cors_origins,
         delay_ms=int(args.delay_ms),
-        max_body_bytes=max(1, int(args.max_body_bytes)),
+        max_body_bytes=int(args.max_body_bytes),
         body_timeout_s=float(args.body_timeout),
         docs=bool(args.docs),
         **journal_settings(args),
         **fault_settings(parser, args),
-    )
-    proxy = proxy_settings(parser, args, tokens if args.tokens else None)
-    return run(
-        host=args.host,
-        port=int(args.port),
-        settings=settings,
-        log_level=args.log_level,
-        watch=bool(args.watch),
-        workers=int(args.workers),
-        proxy=proxy,
     )

@@ -22,10 +22,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ._errors import JSON, ApiError, to_json
-from ._faults import CONNECTION
-from ._ids import uuid4
-from ._log import LogSink, log_line, milliseconds
+from ..common import CONNECTION, JSON, ApiError, LogSink, log_line, milliseconds, to_json, uuid4
 
 MESSAGE = "Invalid HTTP request received."
 

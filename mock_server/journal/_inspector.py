@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from apikeys_contract import Contract
 
-from ._errors import ApiError, ErrorResponse
+from ..common import ApiError, ErrorResponse
 from ._journal import Journal, Record
 from ._journal_view import Filters, view
 from ._recorder import PREFIX
@@ -34,7 +34,7 @@ PAGE_HEADERS = {
 
 
 def _asset(name: str) -> bytes:
-    return resources.files("mock_server").joinpath("_inspector_assets", name).read_bytes()
+    return resources.files(__package__).joinpath("_inspector_assets", name).read_bytes()
 
 
 def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:

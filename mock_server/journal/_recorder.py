@@ -14,11 +14,8 @@ import time
 
 from starlette.types import Scope
 
-from ._errors import PreparedResponse
-from ._faults import INJECTED
+from ..common import INJECTED, REQUEST_BODY, PreparedResponse, TurnBatch
 from ._journal import BODY_LIMIT, Journal, RawPairs, Record, Redactor
-from ._scope import REQUEST_BODY
-from ._turns import TurnBatch
 
 PREFIX = "/__mock"
 logger = logging.getLogger("mock_server")

@@ -10,9 +10,9 @@ from typing import Any
 
 from apikeys_contract.report import prepare_report_path
 
+from ..mock import TokenPolicy
+from ..proxy import ProxySettings
 from ._argtypes import positive, positive_seconds
-from ._proxy_settings import ProxySettings
-from ._tokens import TokenPolicy
 
 
 def add_journal_options(parser: argparse.ArgumentParser) -> None:

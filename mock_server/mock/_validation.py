@@ -12,7 +12,7 @@ from starlette.types import Receive
 
 from apikeys_contract import JsonIssue, MediaMatch, Problem, match_media_type, read_json
 
-from ._errors import ApiError, ClientDisconnected, Rule
+from ..common import ApiError, ClientDisconnected, Rule
 
 
 def invalid(message: str, rule: Rule, *, code: str = "invalid_request", **extra: Any) -> ApiError:

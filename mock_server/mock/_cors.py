@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
-from ._errors import ApiError, PreparedResponse, error_answer
+from ..common import ApiError, PreparedResponse, error_answer
 
 ANY_ORIGIN = "*"
 MAX_AGE_SECONDS = 600

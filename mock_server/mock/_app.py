@@ -15,16 +15,12 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, load_contract
 
+from ..common import ACCESS_LOGGER, PREFERENCE_APPLIED, ApiError, ErrorResponse, LogSink
+from ..journal import Journal, Recording, Redactor, journal_routes
 from ._cors import BrowserCORS
 from ._docs import docs_routes
 from ._endpoint import Endpoint
-from ._errors import ApiError, ErrorResponse
 from ._injection import Injector
-from ._inspector import journal_routes
-from ._journal import Journal, Redactor
-from ._log import ACCESS_LOGGER, LogSink
-from ._prefer import PREFERENCE_APPLIED
-from ._recorder import Recording
 from ._request_path import RequestPath
 from ._settings import Settings
 

@@ -7,16 +7,16 @@ import shlex
 
 from apikeys_contract import curl_header, curl_line, quoted_with_variable
 
-from ._journal import (
+from ..journal import (
     BODY_LIMIT,
     REDACTED,
     REDACTED_BYTES,
+    BrokenRule,
     Record,
     Redactor,
     scrub,
     scrub_pairs,
 )
-from ._journal import Violation as Broken
 from ._live_checks import LiveRequest
 
 OTHER_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
@@ -33,7 +33,7 @@ def journal_record(
     headers: list[tuple[str, str]],
     body: bytes,
     truncated: bool,
-    violations: tuple[Broken, ...],
+    violations: tuple[BrokenRule, ...],
     hidden: tuple[str, ...],
     duration_s: float,
     operation: bool,

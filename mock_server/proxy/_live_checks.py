@@ -31,9 +31,8 @@ from apikeys_contract.judge import judge_exchange, no_response
 from apikeys_contract.ledger import Describe, Key, Ledger, described, mask
 from apikeys_contract.report import check_summaries
 
-from ._journal import Violation as Broken
-from ._journal_view import REQUEST_CHECK
-from ._tokens import TokenPolicy, Verdict
+from ..journal import REQUEST_CHECK, BrokenRule
+from ..mock import TokenPolicy, Verdict
 
 # X-Contract-Violations stays well under the header sizes servers and browsers accept.
 HEADER_LIMIT = 4096
@@ -70,7 +69,7 @@ class RequestJudgement:
     ``found``, the same for the run report (what was received, what the contract says)."""
 
     sent: Sent
-    violations: tuple[Broken, ...]
+    violations: tuple[BrokenRule, ...]
     found: tuple[Violation, ...] = ()
 
 
@@ -86,17 +85,17 @@ def judge_request(
     # What the rules' messages quote the request by: the body it sent, as the harness
     # quotes a probe by its kind (the verdict's cause is in the messages already).
     quoted = mask(excerpt(request.body, BODY_EXCERPT), secrets)
-    shown: list[Broken] = []
+    shown: list[BrokenRule] = []
     found: list[Violation] = []
     if reading.state is not CredentialState.SATISFIED:
         summary = f"credentials the contract refuses: {reading.message.rstrip('.')}"
-        shown.append(Broken(REQUEST_CHECK, summary))
+        shown.append(BrokenRule(REQUEST_CHECK, summary))
         what = "no" if reading.state is CredentialState.MISSING else "a malformed"
         found.append(Violation(summary, f"a request with {what} credential", SECURITY_SAYS))
     if Answer.SUCCESS not in verdict.answers:
         problems = tuple(p.as_dict() for p in verdict.problems)
         summary = f"a body the contract refuses: {verdict.cause}"
-        shown.append(Broken(REQUEST_CHECK, summary, problems))
+        shown.append(BrokenRule(REQUEST_CHECK, summary, problems))
         detail = f": {mask(verdict.problems[0].message, secrets)}" if verdict.problems else ""
         documented = f"a body valid against the request schema, as {contract.request_media_type}"
         found.append(Violation(summary, f"body {quoted}{detail}", documented))
@@ -141,7 +140,7 @@ class Session:
 
     def judge_response(
         self, sent: Sent, received: Received, example: Describe, masked: Iterable[str] = ()
-    ) -> tuple[Broken, ...]:
+    ) -> tuple[BrokenRule, ...]:
         """Run every check on one exchange; remember what it found. Never raises."""
         self.ledger.exchanges += 1
         hidden = tuple(s for s in (*sent.secrets, *masked) if s)
@@ -149,7 +148,7 @@ class Session:
         self.ledger.take(judgement, example, label=sent.label, secrets=hidden)
         self.ledger.observe(sent, received, judgement)
         return tuple(
-            Broken(check, mask(f"{v.summary}: received {v.received}", hidden))
+            BrokenRule(check, mask(f"{v.summary}: received {v.received}", hidden))
             for check, v in judgement.violations
         )
 
@@ -164,7 +163,7 @@ class Session:
             key: Key = (REQUEST_CHECK, self.ledger.mask(item.summary), "")
             self.ledger.record(key, item, example)
 
-    def no_answer(self, reason: str, example: Describe) -> Broken:
+    def no_answer(self, reason: str, example: Describe) -> BrokenRule:
         """An upstream that gave no HTTP response: reported as the harness does, under
         ``status_conformance``."""
         self.ledger.exchanges += 1
@@ -172,10 +171,10 @@ class Session:
         documented = f"an answer within the timeout, with one of statuses {self.rules.statuses}"
         violation = no_response(reason, documented)
         self.ledger.record((NO_RESPONSE_CHECK, violation.summary, ""), violation, example)
-        return Broken(NO_RESPONSE_CHECK, f"{violation.summary}: {reason}")
+        return BrokenRule(NO_RESPONSE_CHECK, f"{violation.summary}: {reason}")
 
 
-def violations_header(violations: Iterable[Broken], limit: int = HEADER_LIMIT) -> str | None:
+def violations_header(violations: Iterable[BrokenRule], limit: int = HEADER_LIMIT) -> str | None:
     """``X-Contract-Violations``: a JSON array of ``{"check", "message"}`` in ASCII, at most
     ``limit`` characters; what does not fit is replaced by one marker entry. None when
     there is nothing to say."""

@@ -28,15 +28,20 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..common import (
+    FAILURE,
+    REQUEST_BODY,
+    ClientDisconnected,
+    LogSink,
+    PreparedResponse,
+    RequestHeaders,
+    TurnLog,
+    uuid4,
+)
+from ..journal import Recording, journal_path
 from ._cors import BrowserCORS
 from ._endpoint import Endpoint
-from ._errors import ClientDisconnected, PreparedResponse
-from ._headers import RequestHeaders
-from ._ids import uuid4
 from ._injection import Injection, Injector
-from ._log import LogSink, TurnLog
-from ._recorder import Recording, journal_path
-from ._scope import FAILURE, REQUEST_BODY
 
 # What the log says of a request whose client went away before it could be answered.
 DISCONNECTED = ClientDisconnected.__name__

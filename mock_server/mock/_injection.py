@@ -23,12 +23,20 @@ from starlette.types import Receive, Scope, Send
 
 from apikeys_contract import Contract
 
+from ..common import (
+    CONNECTION,
+    FAILURE,
+    INJECTED,
+    PREFERENCE_APPLIED,
+    ApiError,
+    PreparedResponse,
+    RequestHeaders,
+    send_answer,
+)
 from ._chaos import ChaosSpec, ChaosSpecError, draw, duration, garbage
 from ._endpoint import Endpoint
-from ._errors import ApiError, PreparedResponse, send_answer
-from ._faults import CONNECTION, INJECTED, Fault, send_broken
-from ._headers import RequestHeaders
-from ._prefer import PREFERENCE_APPLIED, bad_prefer, forced_response, preferences
+from ._faults import Fault, send_broken
+from ._prefer import bad_prefer, forced_response, preferences
 from ._rate_limit import (
     TOO_MANY_REQUESTS,
     RateLimit,
@@ -38,7 +46,6 @@ from ._rate_limit import (
     token_key,
 )
 from ._responses import forced_error
-from ._scope import FAILURE
 from ._settings import Settings
 
 _APPLIED = PREFERENCE_APPLIED.lower().encode("latin-1")

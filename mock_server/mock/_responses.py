@@ -25,7 +25,7 @@ from apikeys_contract import (
     schema_problems,
 )
 
-from ._errors import ApiError, Rule
+from ..common import ApiError, Rule
 from ._prefer import Forced
 
 Step = Callable[[Mapping[str, Any]], Any]

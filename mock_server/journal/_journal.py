@@ -23,7 +23,7 @@ import orjson
 
 from apikeys_contract import Contract, Location
 
-from ._errors import to_json
+from ..common import to_json
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
@@ -37,7 +37,7 @@ Pairs = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
-class Violation:
+class BrokenRule:
     """A rule of the contract one side of an exchange broke: the check and what happened."""
 
     check: str
@@ -69,7 +69,7 @@ class Record(NamedTuple):
     response_body: bytes | None
     duration: float
     operation: bool = True
-    violations: tuple[Violation, ...] = ()
+    violations: tuple[BrokenRule, ...] = ()
     request_truncated: bool = False
     response_truncated: bool = False
     rule: str | None = None
@@ -242,7 +242,7 @@ MARSHAL_VERSION = 2
 
 def _plain(record: Record) -> tuple[Any, ...]:
     """``record`` as the plain tuple marshal writes (it writes no subclass of tuple, nor
-    a ``Violation``)."""
+    a ``BrokenRule``)."""
     broken = tuple((v.check, v.message, v.problems) for v in record.violations)
     return tuple(record._replace(violations=broken))  # type: ignore[arg-type]
 
@@ -253,5 +253,5 @@ def _unpack(data: bytes) -> Record:
     if not record.violations:
         return record._replace(id=id_)
     packed: Any = record.violations  # as ``_plain`` wrote them: (check, message, problems)
-    violations = tuple(Violation(*broken) for broken in packed)
+    violations = tuple(BrokenRule(*broken) for broken in packed)
     return record._replace(id=id_, violations=violations)

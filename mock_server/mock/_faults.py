@@ -24,12 +24,8 @@ from typing import Any
 
 from starlette.types import Scope, Send
 
-from ._errors import PreparedResponse
+from ..common import CONNECTION, PreparedResponse
 
-# Where the mock's protocol leaves the connection's transport for this module.
-CONNECTION = "mock_server.connection"
-# Where a request's injected answer is described, for the journal and the request log.
-INJECTED = "mock_server.injected"
 DRIBBLE_S = 2.0
 DRIBBLE_CHUNKS = 10
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from starlette.types import Scope
 
+# RFC 7240: the response header that says which preferences shaped the response.
+PREFERENCE_APPLIED = "Preference-Applied"
+
 
 class RequestHeaders:
     __slots__ = ("authorization", "content_length", "content_type", "origin", "prefer")

@@ -7,10 +7,7 @@ from typing import Any
 
 from apikeys_contract import Contract
 
-from ._errors import ApiError, Rule
-
-# RFC 7240: the response header that says which preferences shaped the response.
-PREFERENCE_APPLIED = "Preference-Applied"
+from ..common import ApiError, Rule
 
 
 @dataclass(frozen=True)

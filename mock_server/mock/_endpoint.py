@@ -17,20 +17,20 @@ from starlette.types import Receive, Scope, Send
 
 from apikeys_contract import Contract, schema_problems
 
-from ._deadline import Deadlines
-from ._errors import (
+from ..common import (
     JSON,
+    REQUEST_BODY,
     ApiError,
     ClientDisconnected,
     PreparedResponse,
+    RequestHeaders,
     error_answer,
     json_answer,
     send_answer,
 )
-from ._headers import RequestHeaders
+from ._deadline import Deadlines
 from ._prefer import Forced, forced_response
 from ._responses import SuccessPlan, forced_error, preference_applied, status_headers
-from ._scope import REQUEST_BODY
 from ._settings import Settings
 from ._tokens import Authenticator
 from ._validation import (
