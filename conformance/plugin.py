@@ -112,11 +112,17 @@ class ConformanceFailure(Exception):
     pass
 
 
+def _run_report(config: pytest.Config) -> Report:
+    """The run's report; a run that could not start fails the item asking for it."""
+    report = _report(config)
+    if isinstance(report, str):
+        raise ConformanceFailure(report)
+    return report
+
+
 class ConformanceItem(pytest.Item):
     def runtest(self) -> None:
-        report = _report(self.config)
-        if isinstance(report, str):
-            raise ConformanceFailure(report)
+        report = _run_report(self.config)
         if report.internal_errors:
             raise ConformanceFailure(
                 "internal error of the harness (not the target's): "
@@ -149,9 +155,7 @@ class CoverageItem(ConformanceItem):
     """``conformance::coverage``: the coverage gate, one line per required item missed."""
 
     def runtest(self) -> None:
-        report = _report(self.config)
-        if isinstance(report, str):
-            raise ConformanceFailure(report)
+        report = _run_report(self.config)
         if report.coverage_missing:
             raise ConformanceFailure(
                 "coverage below what --conformance-require-coverage asks:\n"
