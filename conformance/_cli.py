@@ -23,6 +23,7 @@ EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2  # also: the target cannot be reached
 EXIT_INTERNAL_ERROR = 3  # a bug of the harness; the reports are still written
 ENV_PREFIX = "APIKEYS_CONFORMANCE_"
+RECORDED = ("replay", "check")  # subcommands over a HAR file (``_replay``)
 PROG = "apikeys-conformance"
 
 
@@ -94,6 +95,21 @@ def run(
     if listener is not None:
         listener.end_line()  # a run aborted mid-phase
     hint = _token_hint(settings.tokens, report)
+    return conclude(
+        report, hint=hint, junit_xml=junit_xml, report_json=report_json, out=out, err=err
+    )
+
+
+def conclude(
+    report: Report,
+    *,
+    hint: str | None,
+    junit_xml: str | None,
+    report_json: str | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Show ``report``, write its files; the exit code it calls for."""
     out.write(reports.console_summary(report, token_hint=hint))
     for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
         if not path:
@@ -209,9 +225,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
+Option = tuple[str, str, type, object, str]
+
+
+def _resolve(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    options: Sequence[Option] = OPTIONS,
+    required: Sequence[str] = ("base_url", "token"),
+) -> dict[str, object]:
     values: dict[str, object] = {}
-    for flag, env, kind, default, _ in OPTIONS:
+    for flag, env, kind, default, _ in options:
         key = flag[2:].replace("-", "_")
         value = getattr(args, key)
         raw = os.environ.get(ENV_PREFIX + env) or None
@@ -221,13 +245,18 @@ def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
             except ValueError:
                 parser.error(f"{ENV_PREFIX}{env}: invalid {kind.__name__} value {raw!r}")
         values[key] = default if value is None else value
-    for required in ("base_url", "token"):
-        if not values[required]:
-            parser.error(f"--{required.replace('_', '-')} is required")
+    for name in required:
+        if not values[name]:
+            parser.error(f"--{name.replace('_', '-')} is required")
     return values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given and given[0] in RECORDED:  # replay FILE.har, check FILE.har
+        from ._replay import main as recorded
+
+        return recorded(given)
     parser = build_parser()
     args = parser.parse_args(argv)
     values = _resolve(parser, args)
