@@ -6,6 +6,19 @@ JSON. They import nothing beyond the standard library.
 """
 
 from ._console import console_summary, finding_lines
+from ._coverage import (
+    ConstraintItem,
+    Coverage,
+    CredentialItem,
+    ExampleItem,
+    FieldItem,
+    StatusItem,
+    coverage_data,
+    coverage_from_data,
+)
+from ._coverage import (
+    merge as merge_coverage,
+)
 from ._json import FORMAT_VERSION, json_report, report_data, write
 from ._junit import junit_xml
 from ._model import (
@@ -25,17 +38,26 @@ __all__ = [
     "FORMAT_VERSION",
     "CheckState",
     "CheckSummary",
+    "ConstraintItem",
+    "Coverage",
+    "CredentialItem",
     "Example",
+    "ExampleItem",
+    "FieldItem",
     "Finding",
     "InternalError",
     "Note",
     "Report",
     "Shape",
+    "StatusItem",
     "check_summaries",
     "console_summary",
+    "coverage_data",
+    "coverage_from_data",
     "finding_lines",
     "json_report",
     "junit_xml",
+    "merge_coverage",
     "prepare_report_path",
     "report_data",
     "write",

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ._coverage import Coverage
+
 
 @dataclass(frozen=True)
 class Example:
@@ -143,6 +145,8 @@ class Report:
     aborted: str | None = None
     strict: bool = False
     phases: Mapping[str, int] = field(default_factory=dict)
+    #: What the run exercised of the contract (None: not measured, e.g. an old report).
+    coverage: Coverage | None = None
 
     @property
     def conforms(self) -> bool:
