@@ -116,6 +116,7 @@ class Engine:
         report.duration = time.monotonic() - started
         report.phases = dict(self._phases)
         self._note_skips()
+        self._explain_coverage()
 
     def _note_skips(self) -> None:
         notes = []
@@ -132,6 +133,18 @@ class Engine:
                 summary.skipped_reason = "; ".join(notes)
             elif not summary.ran:
                 summary.skipped_reason = "no exchange it applies to"
+
+    def _explain_coverage(self) -> None:
+        """Why the run sent no credential of a kind the contract makes observable."""
+        tokens, coverage = self.settings.tokens, self.report.coverage
+        reasons = {}
+        if tokens.forbidden is None:
+            reasons["forbidden"] = "no forbidden token given (--forbidden-token)"
+        if tokens.unknown is None and not self.settings.unknown_token_check:
+            reasons["never issued"] = "--no-unknown-token-check"
+        for item in coverage.credentials if coverage else ():
+            if not item.sent:
+                item.why_not = reasons.get(item.mode, self.report.aborted or "")
 
     def _boundaries(self) -> None:
         settings = self.settings

@@ -26,6 +26,7 @@ from apikeys_contract import (
     read_credentials,
 )
 from apikeys_contract.checks import Credential, Memory, Received, Rules, Sent, Violation, excerpt
+from apikeys_contract.coverage import Counter
 from apikeys_contract.judge import judge_exchange, no_response
 from apikeys_contract.ledger import Describe, Key, Ledger, described, mask
 from apikeys_contract.report import check_summaries
@@ -133,7 +134,10 @@ class Session:
 
     def __post_init__(self) -> None:
         self.rules = Rules(self.contract, Memory())
-        self.ledger = Ledger(check_summaries({REQUEST_CHECK: REQUEST_DESCRIPTION} | described()))
+        self.ledger = Ledger(
+            check_summaries({REQUEST_CHECK: REQUEST_DESCRIPTION} | described()),
+            counter=Counter(self.contract),
+        )
 
     def judge_response(
         self, sent: Sent, received: Received, example: Describe, masked: Iterable[str] = ()
@@ -143,6 +147,7 @@ class Session:
         hidden = tuple(s for s in (*sent.secrets, *masked) if s)
         judgement = judge_exchange(self.rules, sent, received)
         self.ledger.take(judgement, example, label=sent.label, secrets=hidden)
+        self.ledger.observe(sent, received, judgement)
         return tuple(
             Broken(check, mask(f"{v.summary}: received {v.received}", hidden))
             for check, v in judgement.violations

@@ -19,8 +19,14 @@ from ._coverage import (
 from ._coverage import (
     merge as merge_coverage,
 )
+from ._coverage_gate import GateError as CoverageGateError
+from ._coverage_gate import Requirement as CoverageRequirement
+from ._coverage_gate import missing as missing_coverage
+from ._coverage_gate import parse_requirements as parse_coverage_terms
+from ._coverage_table import coverage_lines
 from ._json import FORMAT_VERSION, json_report, report_data, write
 from ._junit import junit_xml
+from ._markdown import append_markdown, markdown_summary
 from ._model import (
     CheckState,
     CheckSummary,
@@ -40,6 +46,8 @@ __all__ = [
     "CheckSummary",
     "ConstraintItem",
     "Coverage",
+    "CoverageGateError",
+    "CoverageRequirement",
     "CredentialItem",
     "Example",
     "ExampleItem",
@@ -50,14 +58,19 @@ __all__ = [
     "Report",
     "Shape",
     "StatusItem",
+    "append_markdown",
     "check_summaries",
     "console_summary",
     "coverage_data",
     "coverage_from_data",
+    "coverage_lines",
     "finding_lines",
     "json_report",
     "junit_xml",
+    "markdown_summary",
     "merge_coverage",
+    "missing_coverage",
+    "parse_coverage_terms",
     "prepare_report_path",
     "report_data",
     "write",
