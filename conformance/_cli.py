@@ -107,12 +107,16 @@ def run(
         return EXIT_USAGE
     if listener is not None:
         listener.end_line()  # a run aborted mid-phase
-    if report.coverage is not None and required:
-        report.coverage_required = [str(r) for r in required]
-        report.coverage_missing = missing_coverage(report.coverage, required)
     hint = _token_hint(settings.tokens, report)
     return conclude(
-        report, hint=hint, junit_xml=junit_xml, report_json=report_json, out=out, err=err
+        report,
+        hint=hint,
+        junit_xml=junit_xml,
+        report_json=report_json,
+        summaries=summaries,
+        required=required,
+        out=out,
+        err=err,
     )
 
 
@@ -122,10 +126,16 @@ def conclude(
     hint: str | None,
     junit_xml: str | None,
     report_json: str | None,
+    summaries: Sequence[str] = (),
+    required: Sequence[CoverageRequirement] = (),
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Show ``report``, write its files; the exit code it calls for."""
+    """Apply the coverage gate (``required``) to ``report``, show it, write its files
+    (``summaries``: the Markdown summaries); the exit code it calls for."""
+    if report.coverage is not None and required:
+        report.coverage_required = [str(r) for r in required]
+        report.coverage_missing = missing_coverage(report.coverage, required)
     out.write(reports.console_summary(report, token_hint=hint))
     for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
         if not path:

@@ -13,6 +13,7 @@ Entries for other operations are counted and skipped, in one line.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -30,6 +31,7 @@ from apikeys_contract import (
     read_credentials,
 )
 from apikeys_contract.checks import CHECKS, Credential, Received, Rules, Sent, response_excerpt
+from apikeys_contract.coverage import Counter
 from apikeys_contract.judge import judge_exchange, no_response
 from apikeys_contract.ledger import Describe, Ledger, described, example_of
 from apikeys_contract.report import Example, Report, check_summaries, prepare_report_path
@@ -41,7 +43,9 @@ from ._cli import (
     PROG,
     Option,
     _Parser,
+    _required,
     _resolve,
+    _summaries,
     _token_hint,
     _version,
     conclude,
@@ -136,13 +140,17 @@ def replay(
     checks: str | None = None,
     junit_xml: str | None = None,
     report_json: str | None = None,
+    require_coverage: Sequence[str] = (),
+    summary_md: str | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Send the recorded requests of ``har`` to ``base_url``; judge the answers."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        _prepare(junit_xml, report_json)
+        required = _required(require_coverage)
+        summaries = _summaries(summary_md)
+        _prepare(junit_xml, report_json, *summaries)
         settings = Settings(
             base_url=base_url,
             tokens=Tokens(token, forbidden_token or None, unknown_token or None),
@@ -167,7 +175,14 @@ def replay(
         return EXIT_USAGE
     hint = _token_hint(settings.tokens, report)
     return conclude(
-        report, hint=hint, junit_xml=junit_xml, report_json=report_json, out=out, err=err
+        report,
+        hint=hint,
+        junit_xml=junit_xml,
+        report_json=report_json,
+        summaries=summaries,
+        required=required,
+        out=out,
+        err=err,
     )
 
 
@@ -248,13 +263,17 @@ def check(
     checks: str | None = None,
     junit_xml: str | None = None,
     report_json: str | None = None,
+    require_coverage: Sequence[str] = (),
+    summary_md: str | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Judge the recorded exchanges of ``har`` without sending anything."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        _prepare(junit_xml, report_json)
+        required = _required(require_coverage)
+        summaries = _summaries(summary_md)
+        _prepare(junit_xml, report_json, *summaries)
         selected = selected_checks(checks.split(",")) if checks else tuple(CHECKS)
         contract, _ = vetted_contract(spec)
         recorded = Recorded.read(har, contract)
@@ -264,14 +283,21 @@ def check(
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_USAGE
     return conclude(
-        report, hint=None, junit_xml=junit_xml, report_json=report_json, out=out, err=err
+        report,
+        hint=None,
+        junit_xml=junit_xml,
+        report_json=report_json,
+        summaries=summaries,
+        required=required,
+        out=out,
+        err=err,
     )
 
 
 def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: TextIO) -> Report:
     contract = recorded.contract
     rules = Rules(contract)
-    ledger = Ledger(check_summaries(described(), selected))
+    ledger = Ledger(check_summaries(described(), selected), counter=Counter(contract))
     unanswered = 0
     for exchange in recorded.entries:
         answer = exchange.response
@@ -283,6 +309,7 @@ def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: T
         ledger.exchanges += 1
         ledger.learn(contract.secrets_in(answer.status, answer.body))
         judgement = judge_exchange(rules, sent, received, checks=selected, strict=strict)
+        ledger.observe(sent, received, judgement)
         ledger.take(
             judgement,
             _describer(exchange, received),
@@ -370,6 +397,19 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         action="store_true",
         help="fail on behaviour the contract leaves open",
     )
+    parser.add_argument(
+        "--require-coverage",
+        action="append",
+        metavar="TERMS",
+        help="fail (exit 4) unless the recording covered these, as for a run "
+        f"[{ENV_PREFIX}REQUIRE_COVERAGE]",
+    )
+    parser.add_argument(
+        "--summary-md",
+        metavar="PATH",
+        help="append a Markdown summary to PATH (and to $GITHUB_STEP_SUMMARY when set) "
+        f"[{ENV_PREFIX}SUMMARY_MD]",
+    )
     return parser
 
 
@@ -384,5 +424,8 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(rest)
     required = ("base_url", "token") if command == "replay" else ()
     values = _resolve(parser, args, _options(command), required)
+    terms = args.require_coverage or [os.environ.get(ENV_PREFIX + "REQUIRE_COVERAGE", "")]
+    values["require_coverage"] = [term for term in terms if term.strip()]
+    values["summary_md"] = args.summary_md or os.environ.get(ENV_PREFIX + "SUMMARY_MD") or None
     run = replay if command == "replay" else check
     return run(har=args.har, strict=args.strict, **values)  # type: ignore[arg-type]

@@ -346,3 +346,30 @@ def test_python_m_conformance_replay(recorded: Path) -> None:
         )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS" in done.stdout
+
+
+def test_replay_and_check_report_coverage_and_gate_on_it(
+    recorded: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "replay.json"
+    with serve(create_target()) as url:
+        code, out, _ = run_cli(
+            ["replay", str(recorded), "--base-url", url, "--token", VALID_TOKEN,
+             "--report-json", str(report)],
+            capsys,
+        )  # fmt: skip
+    assert code == 0, out
+    assert "Coverage of POST /api-keys" in out
+    statuses = {
+        s["status"]: s["produced"] for s in json.loads(report.read_text())["coverage"]["statuses"]
+    }
+    assert (statuses[201], statuses[400], statuses[401], statuses[403]) == (1, 1, 1, 0)
+    code, _, err = run_cli(
+        ["check", str(recorded), "--require-coverage", "statuses=201,400,401,403"], capsys
+    )
+    assert code == 4
+    assert "coverage gate failed: statuses 403: not produced" in err
+    code, _, _ = run_cli(
+        ["check", str(recorded), "--require-coverage", "statuses=201,400,401"], capsys
+    )
+    assert code == 0
