@@ -76,6 +76,39 @@ REPLAY = ("--base-url", "--token", "--forbidden-token", "--unknown-token", "--ti
 
 
 @dataclass(frozen=True)
+class Outputs:
+    """Where a replay's or a check's reports go, and the coverage it must show."""
+
+    junit_xml: str | None = None
+    report_json: str | None = None
+    require_coverage: Sequence[str] = ()
+    summary_md: str | None = None
+
+    def prepare(self) -> None:
+        """Refuse, before anything is read or sent, what cannot be written or met."""
+        _required(self.require_coverage)
+        for path in (self.junit_xml, self.report_json, *_summaries(self.summary_md)):
+            problem = prepare_report_path(path) if path else None
+            if problem:
+                raise UsageError(f"cannot write a report: {problem}")
+
+    def conclude(self, report: Report, hint: str | None, out: TextIO, err: TextIO) -> int:
+        return conclude(
+            report,
+            hint=hint,
+            junit_xml=self.junit_xml,
+            report_json=self.report_json,
+            summaries=_summaries(self.summary_md),
+            required=_required(self.require_coverage),
+            out=out,
+            err=err,
+        )
+
+
+NO_FILES = Outputs()
+
+
+@dataclass(frozen=True)
 class Recorded:
     """The entries of a HAR file for the contract's operation, and how many were not."""
 
@@ -138,19 +171,14 @@ def replay(
     spec: str | None = None,
     strict: bool = False,
     checks: str | None = None,
-    junit_xml: str | None = None,
-    report_json: str | None = None,
-    require_coverage: Sequence[str] = (),
-    summary_md: str | None = None,
+    outputs: Outputs = NO_FILES,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Send the recorded requests of ``har`` to ``base_url``; judge the answers."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        required = _required(require_coverage)
-        summaries = _summaries(summary_md)
-        _prepare(junit_xml, report_json, *summaries)
+        outputs.prepare()
         settings = Settings(
             base_url=base_url,
             tokens=Tokens(token, forbidden_token or None, unknown_token or None),
@@ -173,17 +201,7 @@ def replay(
     except ConformanceError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_USAGE
-    hint = _token_hint(settings.tokens, report)
-    return conclude(
-        report,
-        hint=hint,
-        junit_xml=junit_xml,
-        report_json=report_json,
-        summaries=summaries,
-        required=required,
-        out=out,
-        err=err,
-    )
+    return outputs.conclude(report, _token_hint(settings.tokens, report), out, err)
 
 
 def _replayed(recorded: Recorded, settings: Settings, transport: Transport) -> Report:
@@ -261,19 +279,14 @@ def check(
     spec: str | None = None,
     strict: bool = False,
     checks: str | None = None,
-    junit_xml: str | None = None,
-    report_json: str | None = None,
-    require_coverage: Sequence[str] = (),
-    summary_md: str | None = None,
+    outputs: Outputs = NO_FILES,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Judge the recorded exchanges of ``har`` without sending anything."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        required = _required(require_coverage)
-        summaries = _summaries(summary_md)
-        _prepare(junit_xml, report_json, *summaries)
+        outputs.prepare()
         selected = selected_checks(checks.split(",")) if checks else tuple(CHECKS)
         contract, _ = vetted_contract(spec)
         recorded = Recorded.read(har, contract)
@@ -282,16 +295,7 @@ def check(
     except ConformanceError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return EXIT_USAGE
-    return conclude(
-        report,
-        hint=None,
-        junit_xml=junit_xml,
-        report_json=report_json,
-        summaries=summaries,
-        required=required,
-        out=out,
-        err=err,
-    )
+    return outputs.conclude(report, None, out, err)
 
 
 def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: TextIO) -> Report:
@@ -371,13 +375,6 @@ def _skipped(report: Report) -> None:
             summary.skipped_reason = "no recorded exchange it applies to"
 
 
-def _prepare(*paths: str | None) -> None:
-    for path in paths:
-        problem = prepare_report_path(path) if path else None
-        if problem:
-            raise UsageError(f"cannot write a report: {problem}")
-
-
 def build_parser(command: str) -> argparse.ArgumentParser:
     what = {
         "replay": "Send the recorded requests of a HAR file to --base-url and judge the answers.",
@@ -425,7 +422,11 @@ def main(argv: Sequence[str]) -> int:
     required = ("base_url", "token") if command == "replay" else ()
     values = _resolve(parser, args, _options(command), required)
     terms = args.require_coverage or [os.environ.get(ENV_PREFIX + "REQUIRE_COVERAGE", "")]
-    values["require_coverage"] = [term for term in terms if term.strip()]
-    values["summary_md"] = args.summary_md or os.environ.get(ENV_PREFIX + "SUMMARY_MD") or None
+    outputs = Outputs(
+        junit_xml=values.pop("junit_xml"),  # type: ignore[arg-type]
+        report_json=values.pop("report_json"),  # type: ignore[arg-type]
+        require_coverage=[term for term in terms if term.strip()],
+        summary_md=args.summary_md or os.environ.get(ENV_PREFIX + "SUMMARY_MD") or None,
+    )
     run = replay if command == "replay" else check
-    return run(har=args.har, strict=args.strict, **values)  # type: ignore[arg-type]
+    return run(har=args.har, strict=args.strict, outputs=outputs, **values)  # type: ignore[arg-type]

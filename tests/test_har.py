@@ -23,6 +23,8 @@ from starlette.testclient import TestClient
 
 from conformance._cli import main
 from mock_server import Settings, create_app
+from mock_server._har import har_log
+from mock_server._journal import Record
 from tests.servers import mock_process, serve
 from tests.targets.accepts_all import create_accepts_all
 from tests.targets.reference import VALID_TOKEN, Defects, create_target
@@ -373,3 +375,29 @@ def test_replay_and_check_report_coverage_and_gate_on_it(
         ["check", str(recorded), "--require-coverage", "statuses=201,400,401"], capsys
     )
     assert code == 0
+
+
+def test_an_unanswered_exchange_and_a_cut_body_are_still_har() -> None:
+    record = Record(
+        time=1_700_000_000.25,
+        method="POST",
+        path="/api-keys",
+        query=b"",
+        request_headers=((b"host", b"mock.test"), (b"content-type", b"application/json")),
+        request_body=b'{"name":"' + b"x" * 10,
+        status=0,
+        response_headers=(),
+        response_body=None,
+        duration=0.5,
+        request_truncated=True,
+        id=7,
+    )
+    har = har_log([record])
+    assert_har(har)
+    entry = har["log"]["entries"][0]
+    assert entry["response"]["status"] == 0
+    assert entry["response"]["content"] == {"size": 0, "mimeType": ""}
+    assert entry["request"]["postData"]["_truncated"] is True
+    assert entry["startedDateTime"] == "2023-11-14T22:13:20.250Z"
+    assert entry["timings"]["wait"] == 500.0
+    assert entry["_verdict"] == "disconnected"
