@@ -243,7 +243,9 @@ def _flag(env: str) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Check an implementation of POST /api-keys against the contract.",
+        description="Check an implementation of POST /api-keys against the contract. "
+        "Recorded traffic: 'replay FILE.har' sends it again, 'check FILE.har' judges it "
+        "offline (see their --help).",
         epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
         "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
         "unreachable target, 3 internal error of the harness (reports still written), "

@@ -39,6 +39,7 @@ from apikeys_contract.report import Example, Report, check_summaries, prepare_re
 from ._cli import (
     ENV_PREFIX,
     EXIT_USAGE,
+    METAVARS,
     OPTIONS,
     PROG,
     Option,
@@ -135,10 +136,12 @@ class Recorded:
             f"{contract.path} requests from {Path(self.path).name} {target}"
         ]
         if self.skipped:
-            lines.append(
-                f"{self.skipped} entries for other operations skipped "
-                f"(not {contract.method} {contract.path})"
+            which = (
+                "entry for another operation"
+                if self.skipped == 1
+                else ("entries for other operations")
             )
+            lines.append(f"{self.skipped} {which} skipped (not {contract.method} {contract.path})")
         return "\n".join(lines) + "\n\n"
 
 
@@ -321,7 +324,8 @@ def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: T
             secrets=sent.secrets,
         )
     if unanswered:
-        out.write(f"{unanswered} entries have no recorded response: not judged\n\n")
+        which = "entry has" if unanswered == 1 else "entries have"
+        out.write(f"{unanswered} {which} no recorded response: not judged\n\n")
     report = ledger.report(f"{Path(recorded.path).name} (recorded)", profile="check", strict=strict)
     _skipped(report)
     return report
@@ -384,11 +388,20 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         prog=f"{PROG} {command}",
         description=what,
         epilog="Exit status: 0 conforms, 1 violations, 2 usage error, unreadable HAR or "
-        "unreachable target, 3 internal error.",
+        "unreachable target, 3 internal error, 4 conforms but covered less than "
+        "--require-coverage asks.",
     )
     parser.add_argument("har", metavar="FILE.har", help="a HAR 1.2 (or 1.1) file")
-    for flag, env, kind, _, text in _options(command):
-        parser.add_argument(flag, type=kind, default=None, help=f"{text} [{ENV_PREFIX}{env}]")
+    for flag, env, kind, default, text in _options(command):
+        shown = "" if default is None else f" (default {default})"
+        metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
+        parser.add_argument(
+            flag,
+            type=kind,
+            default=None,
+            metavar=metavar,
+            help=f"{text}{shown} [{ENV_PREFIX}{env}]",
+        )
     parser.add_argument(
         "--strict",
         action="store_true",

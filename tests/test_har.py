@@ -176,7 +176,7 @@ def test_replay_against_the_conforming_implementation_passes(
         )  # fmt: skip
     assert (code, err) == (0, "")
     assert "replaying 3 recorded POST /api-keys requests from proxy.har" in out
-    assert "1 entries for other operations skipped (not POST /api-keys)" in out
+    assert "1 entry for another operation skipped (not POST /api-keys)" in out
     assert "PASS" in out
     data = json.loads(report.read_text())
     assert data["requests"] == 3
@@ -263,7 +263,7 @@ def test_a_chrome_har_replays_and_checks(capsys: pytest.CaptureFixture[str]) -> 
             ["replay", str(CHROME), "--base-url", url, "--token", VALID_TOKEN], capsys
         )
     assert code == 0, out
-    assert "1 entries for other operations skipped" in out  # the CORS preflight
+    assert "1 entry for another operation skipped" in out  # the CORS preflight
     with serve(create_target(Defects(invalid_status=422))) as url:
         code, out, _ = run_cli(
             ["replay", str(CHROME), "--base-url", url, "--token", VALID_TOKEN], capsys
@@ -401,3 +401,20 @@ def test_an_unanswered_exchange_and_a_cut_body_are_still_har() -> None:
     assert entry["startedDateTime"] == "2023-11-14T22:13:20.250Z"
     assert entry["timings"]["wait"] == 500.0
     assert entry["_verdict"] == "disconnected"
+
+
+@pytest.mark.parametrize("command", ["replay", "check"])
+def test_each_subcommand_has_its_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert f"apikeys-conformance {command}" in shown
+    assert "FILE.har" in shown
+    assert ("--base-url" in shown) is (command == "replay")
+
+
+def test_the_main_help_names_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "'replay FILE.har'" in capsys.readouterr().out
