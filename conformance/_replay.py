@@ -13,6 +13,7 @@ Entries for other operations are counted and skipped, in one line.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -306,6 +307,7 @@ def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: T
     rules = Rules(contract)
     ledger = Ledger(check_summaries(described(), selected), counter=Counter(contract))
     unanswered = 0
+    hidden: set[str] = set()
     for exchange in recorded.entries:
         answer = exchange.response
         if answer is None:
@@ -323,12 +325,33 @@ def _checked(recorded: Recorded, selected: tuple[str, ...], strict: bool, out: T
             label=sent.label,
             secrets=sent.secrets,
         )
+        hidden.update(_forget_redacted(rules, answer.body))
     if unanswered:
         which = "entry has" if unanswered == 1 else "entries have"
         out.write(f"{unanswered} {which} no recorded response: not judged\n\n")
+    if hidden:
+        out.write(
+            f"{', '.join(sorted(hidden))} redacted in the recording: its freshness (a new "
+            "value on every call) not judged\n\n"
+        )
     report = ledger.report(f"{Path(recorded.path).name} (recorded)", profile="check", strict=strict)
     _skipped(report)
     return report
+
+
+def _forget_redacted(rules: Rules, body: bytes) -> list[str]:
+    """The fresh properties ``body`` holds redacted (the journal hides generated secrets),
+    forgotten by the rules' memory: one ``[redacted]`` is no repeat of another."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(document, dict):
+        return []
+    found = [key for key in rules.contract.fresh_fields if document.get(key) == REDACTED]
+    for key in found:
+        rules.memory.fresh_values.get(key, set()).discard(json.dumps(REDACTED))
+    return found
 
 
 def recorded_sent(contract: Contract, exchange: Exchange) -> Sent:

@@ -418,3 +418,31 @@ def test_the_main_help_names_the_subcommands(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "'replay FILE.har'" in capsys.readouterr().out
+
+
+def test_check_does_not_take_redacted_secrets_for_repeats(
+    mock: httpx.Client, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for name in ("one", "two", "three"):
+        mock.post("/api-keys", json={"name": name}, headers={"Authorization": f"Bearer {TOKEN}"})
+    path = tmp_path / "journal.har"
+    path.write_bytes(mock.get("/__mock/requests", params={"format": "har"}).content)
+    code, out, _ = run_cli(["check", str(path)], capsys)
+    assert code == 0, out
+    assert "clientSecret redacted in the recording: its freshness" in out
+    assert "clientSecret repeated" not in out
+
+
+def test_check_still_flags_a_secret_repeated_in_the_clear(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    har = json.loads(CHROME.read_text())
+    entries = har["log"]["entries"]
+    entries.append(copy.deepcopy(entries[1]))  # the same 201, secret and all, twice
+    headers = entries[-1]["response"]["headers"]
+    headers[1]["value"] = "another-request-id"
+    path = tmp_path / "twice.har"
+    path.write_text(json.dumps(har))
+    code, out, _ = run_cli(["check", str(path)], capsys)
+    assert code == 1, out
+    assert "clientSecret repeated" in out
