@@ -240,6 +240,21 @@ def _flag(env: str) -> bool:
     return os.environ.get(ENV_PREFIX + env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+    """``options`` with their environment twins shown (their defaults are applied by
+    ``_resolve``, so that --help never shows a value taken from the environment)."""
+    for flag, env, kind, default, text in options:
+        shown = "" if default is None else f" (default {default})"
+        metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
+        parser.add_argument(
+            flag,
+            type=kind,
+            default=None,
+            metavar=metavar,
+            help=f"{text}{shown} [{ENV_PREFIX}{env}]",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -251,16 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         "unreachable target, 3 internal error of the harness (reports still written), "
         "4 conforms but covered less than --require-coverage asks.",
     )
-    for flag, env, kind, default, text in OPTIONS:
-        shown = "" if default is None else f" (default {default})"
-        metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
-        parser.add_argument(
-            flag,
-            type=kind,
-            default=None,
-            metavar=metavar,
-            help=f"{text}{shown} [{ENV_PREFIX}{env}]",
-        )
+    add_options(parser, OPTIONS)
     parser.add_argument("--quiet", action="store_true", help="no live progress")
     parser.add_argument(
         "--strict",

@@ -40,7 +40,6 @@ from apikeys_contract.report import Example, Report, check_summaries, prepare_re
 from ._cli import (
     ENV_PREFIX,
     EXIT_USAGE,
-    METAVARS,
     OPTIONS,
     PROG,
     Option,
@@ -50,6 +49,7 @@ from ._cli import (
     _summaries,
     _token_hint,
     _version,
+    add_options,
     conclude,
 )
 from ._findings import Findings
@@ -415,16 +415,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "--require-coverage asks.",
     )
     parser.add_argument("har", metavar="FILE.har", help="a HAR 1.2 (or 1.1) file")
-    for flag, env, kind, default, text in _options(command):
-        shown = "" if default is None else f" (default {default})"
-        metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
-        parser.add_argument(
-            flag,
-            type=kind,
-            default=None,
-            metavar=metavar,
-            help=f"{text}{shown} [{ENV_PREFIX}{env}]",
-        )
+    add_options(parser, _options(command))
     parser.add_argument(
         "--strict",
         action="store_true",
