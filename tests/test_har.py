@@ -5,11 +5,9 @@ browser saved (``tests/har/chrome.har``, shaped like Chrome's export)."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from mock_server._har import har_log
 from mock_server._journal import Record
 from tests.servers import mock_process, serve
 from tests.targets.accepts_all import create_accepts_all
+from tests.targets.misbehaving import answers_then_hangs, raw_server, refused_url
 from tests.targets.reference import VALID_TOKEN, Defects, create_target
 
 SCHEMAS = Path(__file__).parent / "har_schema"
@@ -319,21 +318,25 @@ def test_replay_needs_a_base_url_and_a_token(
 def test_replay_of_an_unreachable_target_exits_2(
     recorded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket_closed() as url:
-        code, _, err = run_cli(
-            ["replay", str(recorded), "--base-url", url, "--token", VALID_TOKEN], capsys
-        )
+    code, _, err = run_cli(
+        ["replay", str(recorded), "--base-url", refused_url(), "--token", VALID_TOKEN], capsys
+    )
     assert code == 2
     assert "cannot reach" in err
 
 
-@contextlib.contextmanager
-def socket_closed() -> Iterator[str]:
-    """The URL of a port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
+def test_replay_reports_the_requests_that_got_no_answer(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with raw_server(answers_then_hangs(1)) as url:
+        code, out, err = run_cli(
+            ["replay", str(recorded), "--base-url", url, "--token", VALID_TOKEN,
+             "--timeout", "0.5"],
+            capsys,
+        )  # fmt: skip
+    assert code == 1, out + err
+    assert "status_conformance: no HTTP response" in out
+    assert "no complete response within 0.5 s for HAR entry 2" in out
 
 
 def test_python_m_conformance_replay(recorded: Path) -> None:
