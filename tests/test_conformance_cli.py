@@ -106,7 +106,8 @@ def test_violations_exit_1_with_junit_and_json_reports(tmp_path: Path) -> None:
     for text in ("Check ", check, "reproduce: curl"):
         assert text in out
     root = ET.parse(junit).getroot()
-    cases = {case.get("name"): case for case in root.iterfind("testcase[@classname='conformance']")}
+    testcases = root.iterfind("testcase[@classname='conformance']")
+    cases = {case.get("name", ""): case for case in testcases}
     # One test case per cause ("check: cause"), and one per check without a finding.
     assert {str(name).split(": ")[0] for name in cases} == set(CHECKS)
     assert cases["success_shape"].find("failure") is None

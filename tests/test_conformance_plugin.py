@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import conformance
 from conformance import CHECKS
@@ -114,10 +115,10 @@ class Recorder:
         self.app = create_target(Defects())
         self.bodies: list[bytes] = []
 
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         chunks: list[bytes] = []
 
-        async def recording_receive():  # type: ignore[no-untyped-def]
+        async def recording_receive() -> Any:
             message = await receive()
             chunks.append(message.get("body", b""))
             return message

@@ -21,8 +21,8 @@ from starlette.testclient import TestClient
 
 from conformance._cli import main
 from mock_server import Settings, create_app
-from mock_server._har import har_log
-from mock_server._journal import Record
+from mock_server.journal import Record
+from mock_server.journal._har import har_log
 from tests.servers import mock_process, serve
 from tests.targets.accepts_all import create_accepts_all
 from tests.targets.misbehaving import answers_then_hangs, raw_server, refused_url

@@ -22,7 +22,7 @@ def test_mock_server_public_names() -> None:
 def test_apikeys_contract_public_names() -> None:
     assert sorted(apikeys_contract.__all__) == [
         "ASTRAL",
-        "PreparedResponse",
+        "Answer",
         "BUNDLED_SPEC",
         "BodyVerdict",
         "Contract",
