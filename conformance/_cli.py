@@ -32,6 +32,7 @@ EXIT_USAGE = 2  # also: the target cannot be reached
 EXIT_INTERNAL_ERROR = 3  # a bug of the harness; the reports are still written
 EXIT_COVERAGE = 4  # conforms, but covered less than --require-coverage asks
 ENV_PREFIX = "APIKEYS_CONFORMANCE_"
+RECORDED = ("replay", "check")  # subcommands over a HAR file (``_replay``)
 PROG = "apikeys-conformance"
 
 
@@ -106,10 +107,35 @@ def run(
         return EXIT_USAGE
     if listener is not None:
         listener.end_line()  # a run aborted mid-phase
+    hint = _token_hint(settings.tokens, report)
+    return conclude(
+        report,
+        hint=hint,
+        junit_xml=junit_xml,
+        report_json=report_json,
+        summaries=summaries,
+        required=required,
+        out=out,
+        err=err,
+    )
+
+
+def conclude(
+    report: Report,
+    *,
+    hint: str | None,
+    junit_xml: str | None,
+    report_json: str | None,
+    summaries: Sequence[str] = (),
+    required: Sequence[CoverageRequirement] = (),
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Apply the coverage gate (``required``) to ``report``, show it, write its files
+    (``summaries``: the Markdown summaries); the exit code it calls for."""
     if report.coverage is not None and required:
         report.coverage_required = [str(r) for r in required]
         report.coverage_missing = missing_coverage(report.coverage, required)
-    hint = _token_hint(settings.tokens, report)
     out.write(reports.console_summary(report, token_hint=hint))
     for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
         if not path:
@@ -214,16 +240,10 @@ def _flag(env: str) -> bool:
     return os.environ.get(ENV_PREFIX + env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=PROG,
-        description="Check an implementation of POST /api-keys against the contract.",
-        epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
-        "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
-        "unreachable target, 3 internal error of the harness (reports still written), "
-        "4 conforms but covered less than --require-coverage asks.",
-    )
-    for flag, env, kind, default, text in OPTIONS:
+def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+    """``options`` with their environment twins shown (their defaults are applied by
+    ``_resolve``, so that --help never shows a value taken from the environment)."""
+    for flag, env, kind, default, text in options:
         shown = "" if default is None else f" (default {default})"
         metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
         parser.add_argument(
@@ -233,6 +253,20 @@ def build_parser() -> argparse.ArgumentParser:
             metavar=metavar,
             help=f"{text}{shown} [{ENV_PREFIX}{env}]",
         )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Check an implementation of POST /api-keys against the contract. "
+        "Recorded traffic: 'replay FILE.har' sends it again, 'check FILE.har' judges it "
+        "offline (see their --help).",
+        epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
+        "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
+        "unreachable target, 3 internal error of the harness (reports still written), "
+        "4 conforms but covered less than --require-coverage asks.",
+    )
+    add_options(parser, OPTIONS)
     parser.add_argument("--quiet", action="store_true", help="no live progress")
     parser.add_argument(
         "--strict",
@@ -267,9 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object]:
+Option = tuple[str, str, type, object, str]
+
+
+def _resolve(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    options: Sequence[Option] = OPTIONS,
+    required: Sequence[str] = ("base_url", "token"),
+) -> dict[str, object]:
     values: dict[str, object] = {}
-    for flag, env, kind, default, _ in OPTIONS:
+    for flag, env, kind, default, _ in options:
         key = flag[2:].replace("-", "_")
         value = getattr(args, key)
         raw = os.environ.get(ENV_PREFIX + env) or None
@@ -279,13 +321,18 @@ def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
             except ValueError:
                 parser.error(f"{ENV_PREFIX}{env}: invalid {kind.__name__} value {raw!r}")
         values[key] = default if value is None else value
-    for required in ("base_url", "token"):
-        if not values[required]:
-            parser.error(f"--{required.replace('_', '-')} is required")
+    for name in required:
+        if not values[name]:
+            parser.error(f"--{name.replace('_', '-')} is required")
     return values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given and given[0] in RECORDED:  # replay FILE.har, check FILE.har
+        from ._replay import main as recorded
+
+        return recorded(given)
     parser = build_parser()
     args = parser.parse_args(argv)
     values = _resolve(parser, args)

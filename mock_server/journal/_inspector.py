@@ -1,7 +1,8 @@
 """The journal over HTTP, under ``/__mock/``: its JSON API and the live inspector page.
 
 ``GET /__mock/requests`` lists exchanges newest first (filters: ``status``, ``verdict``,
-``since``, ``until``, ``method``, ``path``, ``after``, ``limit``); ``DELETE`` clears them.
+``since``, ``until``, ``method``, ``path``, ``after``, ``limit``), as JSON or, with
+``format=har``, as HAR 1.2 (``_har``); ``DELETE`` clears them.
 ``/__mock/`` is the inspector, a page whose assets ship in this package (no CDN).
 The contract's operation is dispatched before these routes, so they never shadow it.
 """
@@ -18,8 +19,9 @@ from starlette.routing import BaseRoute, Match, Route
 from apikeys_contract import Contract
 
 from ..common import ApiError, ErrorResponse
+from ._har import FORMATS, har_log
 from ._journal import Journal, Record
-from ._journal_view import Filters, view
+from ._journal_view import Filters, invalid_filter, view
 from ._recorder import PREFIX
 
 ASSETS = {
@@ -31,6 +33,9 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
     "Cache-Control": "no-store",
 }
+
+# Saved as a file by a browser, as dev tools name theirs.
+HAR_HEADERS = {"Content-Disposition": 'inline; filename="journal.har"'}
 
 
 def _asset(name: str) -> bytes:
@@ -45,17 +50,24 @@ def journal_routes(journal: Journal, contract: Contract) -> list[BaseRoute]:
         return view(contract, record)
 
     async def list_requests(request: Request) -> Response:
+        params = dict(request.query_params)
+        shown = params.pop("format", "json")
         try:
-            filters = Filters.parse(dict(request.query_params))
+            if shown not in FORMATS:
+                raise invalid_filter(f"format must be one of {', '.join(FORMATS)}")
+            filters = Filters.parse(params)
         except ApiError as error:
             return ErrorResponse(error)
-        found = []
+        records = []
         for record in journal.records():
             if not filters.match(record):
                 continue
-            found.append(journal.view(record, render))
-            if filters.limit is not None and len(found) >= filters.limit:
+            records.append(record)
+            if filters.limit is not None and len(records) >= filters.limit:
                 break
+        if shown == "har":  # oldest first, as a browser records them
+            return JSONResponse(har_log(reversed(records)), headers=HAR_HEADERS)
+        found = [journal.view(record, render) for record in records]
         return JSONResponse(
             {"size": journal.size, "stored": len(journal), "count": len(found), "requests": found}
         )

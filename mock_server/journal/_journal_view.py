@@ -274,13 +274,13 @@ class Filters:
             "status", "verdict", "since", "until", "method", "path", "after", "limit",
         }  # fmt: skip
         if unknown:
-            raise _invalid(f"unknown filter {sorted(unknown)[0]!r}")
+            raise invalid_filter(f"unknown filter {sorted(unknown)[0]!r}")
         statuses, classes = _statuses(params.get("status"))
         verdicts = None
         if "verdict" in params:
             verdicts = frozenset(v.strip() for v in params["verdict"].split(",") if v.strip())
             if not verdicts or not verdicts <= set(VERDICTS):
-                raise _invalid(f"verdict must be one of {', '.join(VERDICTS)}")
+                raise invalid_filter(f"verdict must be one of {', '.join(VERDICTS)}")
         return cls(
             statuses=statuses,
             classes=classes,
@@ -294,7 +294,7 @@ class Filters:
         )
 
 
-def _invalid(message: str) -> ApiError:
+def invalid_filter(message: str) -> ApiError:
     return ApiError(400, "invalid_filter", f"Invalid journal filter: {message}.")
 
 
@@ -308,7 +308,7 @@ def _statuses(text: str | None) -> tuple[frozenset[int] | None, frozenset[int] |
         elif item.isdigit() and len(item) == 3:
             statuses.add(int(item))
         else:
-            raise _invalid(f"status {item!r} is neither a status (404) nor a class (4xx)")
+            raise invalid_filter(f"status {item!r} is neither a status (404) nor a class (4xx)")
     return frozenset(statuses), frozenset(classes)
 
 
@@ -323,12 +323,12 @@ def _moment(params: Mapping[str, str], name: str) -> float | None:
         pass
     else:
         if not math.isfinite(seconds):
-            raise _invalid(f"{name} must be a finite number of seconds")
+            raise invalid_filter(f"{name} must be a finite number of seconds")
         return seconds
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        raise _invalid(f"{name} is neither ISO 8601 nor seconds since the epoch") from None
+        raise invalid_filter(f"{name} is neither ISO 8601 nor seconds since the epoch") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment.timestamp()
@@ -339,5 +339,5 @@ def _count(params: Mapping[str, str], name: str) -> int | None:
     if text is None:
         return None
     if not text.isdigit() or len(text) > 12:
-        raise _invalid(f"{name} must be a whole number")
+        raise invalid_filter(f"{name} must be a whole number")
     return int(text)
