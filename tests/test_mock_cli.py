@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_server.mock._chaos import ChaosSpec
+from mock_server.mock._rate_limit import RateLimit
 from mock_server.server import _cli
 
 from .servers import mock_process, raw_exchange
@@ -45,6 +47,10 @@ TWINS: dict[str, tuple[str, object]] = {
     "proxy_timeout": ("2", 2.0),
     "report_json": ("report.json", "report.json"),
     "junit_xml": ("junit.xml", "junit.xml"),
+    "chaos": ("500=5%", ChaosSpec.parse("500=5%")),
+    "chaos_seed": ("7", 7),
+    "rate_limit": ("10/s", RateLimit.parse("10/s")),
+    "rate_limit_key": ("client", "client"),
 }
 
 
