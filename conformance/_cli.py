@@ -14,6 +14,7 @@ from apikeys_contract.report import Report, prepare_report_path
 from . import reports
 from ._curl import TOKEN_VARIABLES
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
+from ._shard import WHOLE, parse_shard
 from ._transport import Tokens
 from .engine import Engine, selected_checks
 from .errors import ConformanceError, UsageError
@@ -52,6 +53,7 @@ def run(
     strict: bool = False,
     checks: str | None = None,
     unknown_token_check: bool = True,
+    shard: str | None = None,
     progress: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -77,12 +79,14 @@ def run(
             strict=strict,
             checks=selected_checks(checks.split(",")) if checks else None,
             unknown_token_check=unknown_token_check,
+            shard=parse_shard(shard) if shard else WHOLE,
         )
         engine = Engine(settings, listener=listener) if listener else Engine(settings)
         out.write(
             f"{PROG} {_version()}: {engine.contract.method} {engine.transport.url}\n"
             f"seed {settings.seed}, profile {settings.profile.name}, "
             f"{settings.examples} examples per fuzzing phase"
+            f"{'' if settings.shard.whole else f', shard {settings.shard} of them'}"
             f"{', strict' if settings.strict else ''}\n\n"
         )
         report = engine.run()
@@ -163,6 +167,7 @@ OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
     ("--rate-limit", "RATE_LIMIT", float, None, "at most N requests per second"),
     ("--spec", "SPEC", str, None, "the OpenAPI contract (default: the bundled one)"),
     ("--checks", "CHECKS", str, None, "run only these checks (comma-separated names)"),
+    ("--shard", "SHARD", str, None, "run part I of N (e.g. 2/4); merge the reports after"),
 )
 METAVARS = {str: "TEXT", int: "N", float: "N"}
 
@@ -177,11 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check an implementation of POST /api-keys against the contract.",
         epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
         "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
-        "unreachable target, 3 internal error of the harness (reports still written).",
+        "unreachable target, 3 internal error of the harness (reports still written). "
+        f"'{PROG} merge REPORT.json...' combines the JSON reports of the shards of a run.",
     )
     for flag, env, kind, default, text in OPTIONS:
         shown = "" if default is None else f" (default {default})"
         metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
+        metavar = "I/N" if flag == "--shard" else metavar
         parser.add_argument(
             flag,
             type=kind,
@@ -228,6 +235,11 @@ def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["merge"]:
+        from ._merge import main as merge
+
+        return merge(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     values = _resolve(parser, args)

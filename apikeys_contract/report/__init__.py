@@ -2,12 +2,21 @@
 
 The harness, the proxy and a replay of recorded traffic fill the same ``Report`` (see
 ``apikeys_contract.judge``); these writers turn it into a console summary, JUnit XML or
-JSON. They import nothing beyond the standard library.
+JSON; a JSON report reads back, and the reports of a run's shards merge into one.
+They import nothing beyond the standard library.
 """
 
 from ._console import console_summary, finding_lines
-from ._json import FORMAT_VERSION, json_report, report_data, write
+from ._json import (
+    FORMAT_VERSION,
+    ReportFormatError,
+    json_report,
+    report_data,
+    report_from_data,
+    write,
+)
 from ._junit import junit_xml
+from ._merge import MergeError, merge_reports
 from ._model import (
     CheckState,
     CheckSummary,
@@ -28,15 +37,19 @@ __all__ = [
     "Example",
     "Finding",
     "InternalError",
+    "MergeError",
     "Note",
     "Report",
+    "ReportFormatError",
     "Shape",
     "check_summaries",
     "console_summary",
     "finding_lines",
     "json_report",
     "junit_xml",
+    "merge_reports",
     "prepare_report_path",
     "report_data",
+    "report_from_data",
     "write",
 ]

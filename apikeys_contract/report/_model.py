@@ -143,6 +143,10 @@ class Report:
     aborted: str | None = None
     strict: bool = False
     phases: Mapping[str, int] = field(default_factory=dict)
+    #: ``"I/N"`` when the run was one shard of N (``--shard``), else empty.
+    shard: str = ""
+    #: A digest of the contract the run judged against: reports to merge must share it.
+    contract: str = ""
 
     @property
     def conforms(self) -> bool:
