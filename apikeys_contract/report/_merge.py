@@ -3,10 +3,11 @@
 The reports must come from the same run: the same target, contract, seed, profile and
 strictness, and shards 1..N of one N, each once. Tallies and request counts add up; a
 finding that several shards saw (the same check and cause) is one finding, its
-occurrences added, with the clearest example
-(a summary that counts says what the shard that saw it most often counted) (the one with the fewest traits, then the
-fewest bytes, as a run picks among generated examples); notes likewise. The duration is
-the longest shard's: the shards ran side by side.
+occurrences added, with the clearest example (the fewest traits, then the fewest bytes,
+as a run picks among generated examples); a summary that counts says what the shard that
+saw the finding most often counted. Notes likewise. The duration is the longest shard's:
+the shards ran side by side. Each shard groups its failures by cause on its own, so a
+cause whose evidence one shard alone would not show is named only as its shards name it.
 """
 
 from __future__ import annotations
