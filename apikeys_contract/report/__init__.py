@@ -7,6 +7,19 @@ They import nothing beyond the standard library.
 """
 
 from ._console import console_summary, finding_lines
+from ._coverage import (
+    ConstraintItem,
+    Coverage,
+    CredentialItem,
+    ExampleItem,
+    FieldItem,
+    StatusItem,
+    coverage_data,
+    coverage_from_data,
+)
+from ._coverage import (
+    merge as merge_coverage,
+)
 from ._json import (
     FORMAT_VERSION,
     ReportFormatError,
@@ -34,7 +47,12 @@ __all__ = [
     "FORMAT_VERSION",
     "CheckState",
     "CheckSummary",
+    "ConstraintItem",
+    "Coverage",
+    "CredentialItem",
     "Example",
+    "ExampleItem",
+    "FieldItem",
     "Finding",
     "InternalError",
     "MergeError",
@@ -42,11 +60,15 @@ __all__ = [
     "Report",
     "ReportFormatError",
     "Shape",
+    "StatusItem",
     "check_summaries",
     "console_summary",
+    "coverage_data",
+    "coverage_from_data",
     "finding_lines",
     "json_report",
     "junit_xml",
+    "merge_coverage",
     "merge_reports",
     "prepare_report_path",
     "report_data",

@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._coverage import coverage_from_data
 from ._model import CheckSummary, Example, Finding, InternalError, Note, Report, Shape
 
 T = TypeVar("T")
@@ -98,8 +99,11 @@ def report_from_data(data: Any) -> Report:
             "findings": [_finding(f) for f in data["findings"]],
             "notes": [_note(n) for n in data["notes"]],
             "internal_errors": [_build(InternalError, e) for e in data["internal_errors"]],
+            "coverage": coverage_from_data(data["coverage"]) if data.get("coverage") else None,
         }
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise ReportFormatError(f"a report lacks {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ReportFormatError(f"a report's part is not as written: {exc}") from None
     top = {k: v for k, v in data.items() if k not in nested}
     return _build(Report, top, **nested)

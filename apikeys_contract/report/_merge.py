@@ -5,9 +5,10 @@ strictness, and shards 1..N of one N, each once. Tallies and request counts add 
 finding that several shards saw (the same check and cause) is one finding, its
 occurrences added, with the clearest example (the fewest traits, then the fewest bytes,
 as a run picks among generated examples); a summary that counts says what the shard that
-saw the finding most often counted. Notes likewise. The duration is the longest shard's:
-the shards ran side by side. Each shard groups its failures by cause on its own, so a
-cause whose evidence one shard alone would not show is named only as its shards name it.
+saw the finding most often counted. Notes likewise; the coverage's counts add up. The
+duration is the longest shard's: the shards ran side by side. Each shard groups its
+failures by cause on its own, so a cause whose evidence one shard alone would not show is
+named only as its shards name it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
+from ._coverage import Coverage
+from ._coverage import merge as merge_coverage
 from ._model import CheckSummary, Example, Finding, Note, Report, Shape
 
 T = TypeVar("T")
@@ -158,4 +161,16 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         strict=first.strict,
         phases=dict(phases),
         contract=first.contract,
+        coverage=_coverage(reports),
     )
+
+
+def _coverage(reports: Sequence[Report]) -> Coverage | None:
+    """The shards' coverage added up; None when a shard did not measure it."""
+    measured = [r.coverage for r in reports if r.coverage is not None]
+    if len(measured) < len(reports):
+        return None
+    try:
+        return merge_coverage(*measured)
+    except ValueError as exc:
+        raise MergeError(str(exc)) from None

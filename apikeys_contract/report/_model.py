@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ._coverage import Coverage
+
 
 @dataclass(frozen=True)
 class Example:
@@ -147,6 +149,8 @@ class Report:
     shard: str = ""
     #: A digest of the contract the run judged against: reports to merge must share it.
     contract: str = ""
+    #: What the run exercised of the contract (None: not measured, e.g. an old report).
+    coverage: Coverage | None = None
 
     @property
     def conforms(self) -> bool:
