@@ -99,6 +99,20 @@ def findings(report: Report) -> list[tuple[str, str, str]]:
     return sorted((f.check, f.cause, re.sub(r"\d+", "N", f.summary)) for f in report.findings)
 
 
+def covered(report: Report) -> object:
+    """What the run exercised, item by item (counts differ: fuzzing draws other examples)."""
+    coverage = report.coverage
+    if coverage is None:
+        return None
+    return (
+        sorted((s.status, s.produced > 0) for s in coverage.statuses),
+        sorted((f.status, f.place, f.name, f.seen > 0) for f in coverage.fields),
+        sorted((c.label, c.inside > 0, c.outside > 0) for c in coverage.constraints),
+        sorted((c.scheme, c.mode, c.sent > 0) for c in coverage.credentials),
+        sorted((e.name, e.sent > 0) for e in coverage.examples),
+    )
+
+
 def verdict(report: Report) -> tuple[bool, list[tuple[str, str]]]:
     return report.conforms, [(c.name, c.state.value) for c in report.checks]
 
@@ -186,6 +200,7 @@ def test_merged_shards_of_the_mock_say_what_one_run_says() -> None:
     assert whole.conforms
     assert merged.conforms
     assert verdict(merged) == verdict(whole)
+    assert covered(merged) == covered(whole)
     assert merged.phases["boundaries"] == whole.phases["boundaries"]
 
 
@@ -206,6 +221,7 @@ def test_merged_shards_of_a_broken_target_say_what_one_run_says(target: Any) -> 
     assert not whole.conforms
     assert findings(merged) == findings(whole)
     assert verdict(merged) == verdict(whole)
+    assert covered(merged) == covered(whole)
     assert sum(f.occurrences for f in merged.findings) >= len(merged.findings)
 
 
