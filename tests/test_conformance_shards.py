@@ -29,7 +29,7 @@ from conformance._shard import WHOLE, Shard, parse_shard
 from conformance.engine import Engine
 from conformance.errors import UsageError
 
-from .servers import serve
+from .servers import read_body, serve
 from .targets import FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
 from .targets.accepts_all import create_accepts_all
 
@@ -52,12 +52,7 @@ class Capture:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = tuple(
             sorted(
                 (k.decode("latin-1"), v.decode("latin-1"))
