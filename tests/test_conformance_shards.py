@@ -284,7 +284,18 @@ def test_the_merge_command_refuses_in_one_line(
 ) -> None:
     tmp_path, paths = shard_files
     (tmp_path / "junk.json").write_text("{", encoding="utf-8")
-    for argv in (paths[:3], [*paths[:3], str(tmp_path / "junk.json")], [*paths, paths[0]]):
+    (tmp_path / "old.json").write_text('{"format_version": 1}', encoding="utf-8")
+    (tmp_path / "odd.json").write_text(
+        json.dumps({**json.loads(Path(paths[3]).read_text()), "findings": [1]}), encoding="utf-8"
+    )
+    for argv in (
+        paths[:3],
+        [*paths[:3], str(tmp_path / "junk.json")],
+        [*paths[:3], str(tmp_path / "old.json")],
+        [*paths[:3], str(tmp_path / "odd.json")],
+        [*paths, paths[0]],
+        [*paths[:3], str(tmp_path / "missing.json")],
+    ):
         assert main(["merge", *argv]) == EXIT_USAGE
         err = capsys.readouterr().err
         assert err.count("\n") == 1, err
