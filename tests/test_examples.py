@@ -19,12 +19,15 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -209,6 +212,18 @@ def test_the_github_actions_workflow_runs_as_written(tmp_path: Path, venv: Path)
     assert (workspace / "service.log").is_file()
 
 
+def wait_closed(url: str, timeout: float = 20) -> None:
+    """Until nothing listens at ``url`` any more."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex((str(host), int(port or 80))) != 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{url} still answers after {timeout:g} s")
+
+
 @pytest.mark.slow
 def test_the_sharded_workflow_runs_as_written(tmp_path: Path, venv: Path) -> None:
     """Each job of the matrix, then the merge job, in one workspace (the artifacts the
@@ -220,14 +235,16 @@ def test_the_sharded_workflow_runs_as_written(tmp_path: Path, venv: Path) -> Non
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     shards = shard_job["strategy"]["matrix"]["shard"]
+    # Every runner serves the service at the same URL: the merge checks that it is one run.
+    values = mock_service(tmp_path, workflow["env"]["APIKEYS_CONTRACT_PACKAGE"])
+    values["APIKEYS_CONFORMANCE_PROFILE"] = "default"
     for shard in shards:
         context = {"matrix.shard": str(shard)}
         env = resolved({**workflow["env"], **shard_job["env"]}, context)
-        values = mock_service(tmp_path, env["APIKEYS_CONTRACT_PACKAGE"])
-        values["APIKEYS_CONFORMANCE_PROFILE"] = "default"
         assert set(values) <= set(env), "the workflow no longer reads these values"
         env |= values | {"APIKEYS_CONFORMANCE_MAX_EXAMPLES": "4"}
         assert run_job(run_steps(shard_job, context), env, workspace, venv)
+        wait_closed(values["APIKEYS_CONFORMANCE_BASE_URL"])  # the runner is gone
     env = resolved({**workflow["env"], **merge_job.get("env", {})})
     env |= {
         "APIKEYS_CONTRACT_PACKAGE": mock_service(tmp_path, env["APIKEYS_CONTRACT_PACKAGE"])[
