@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from conformance.errors import UsageError
 from .servers import read_body, serve
 from .targets import FORBIDDEN_TOKEN, VALID_TOKEN, Defects, create_target
 from .targets.accepts_all import create_accepts_all
+from .test_conformance_cli import cli
 from .test_conformance_plugin import pytest_run
 
 EXAMPLES = 8
@@ -361,16 +359,8 @@ def test_the_merge_command_refuses_in_one_line(
 def test_the_plugin_runs_the_shard_the_cli_runs(tmp_path: Path) -> None:
     recorder = Capture(create_target(Defects()))
     with serve(recorder) as url:
-        env = {**os.environ, "APIKEYS_CONFORMANCE_TOKEN": VALID_TOKEN}
         args = ["--base-url", url, "--seed", "7", "--max-examples", "5", "--quiet"]
-        subprocess.run(
-            [sys.executable, "-m", "conformance", *args, "--shard", "2/3"],
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-            cwd=tmp_path,
-        )
+        cli(*args, "--shard", "2/3", env={"APIKEYS_CONFORMANCE_TOKEN": VALID_TOKEN})
         from_cli = list(recorder.sent)
         recorder.sent.clear()
         pytest_run(url, tmp_path, "--conformance-seed=7", "--conformance-shard=2/3")
