@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._curl import request_body_text
-from .checks import CHECKS, Remark, Violation
+from .checks import CHECKS, Received, Remark, Sent, Violation
+from .coverage import Counter
 from .judge import Judgement
 from .report import CheckSummary, Example, Finding, InternalError, Note, Report
 
@@ -65,6 +66,8 @@ class Ledger:
     internal_errors: list[InternalError] = field(default_factory=list)
     exchanges: int = 0
     started: float = field(default_factory=time.monotonic)
+    #: Counts what the judged exchanges covered of the contract (see ``observe``).
+    counter: Counter | None = None
     _also: tuple[str, ...] = field(default=(), init=False, repr=False)
 
     def mask(self, text: str) -> str:
@@ -153,6 +156,15 @@ class Ledger:
                 summary.passed += 1
         return found
 
+    def observe(self, sent: Sent, received: Received, judgement: Judgement) -> None:
+        """Count what one judged exchange covered of the contract (with a ``counter``)."""
+        if self.counter is None:
+            return
+        try:
+            self.counter.observe(sent, received, judgement)
+        except Exception as exc:  # a judge returns a verdict, always
+            self.internal("coverage", f"{type(exc).__name__} counting coverage", str(exc))
+
     def record(
         self,
         key: Key,
@@ -236,6 +248,7 @@ class Ledger:
             requests=self.exchanges if requests is None else requests,
             duration=time.monotonic() - self.started,
             strict=strict,
+            coverage=self.counter.coverage if self.counter is not None else None,
         )
 
 

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
         Shape,
     )
 
-    from ._cli import EXIT_CONFORMS, EXIT_INTERNAL_ERROR, EXIT_USAGE, EXIT_VIOLATIONS, main, run
+    from ._cli import (
+        EXIT_CONFORMS,
+        EXIT_COVERAGE,
+        EXIT_INTERNAL_ERROR,
+        EXIT_USAGE,
+        EXIT_VIOLATIONS,
+        main,
+        run,
+    )
     from ._settings import PROFILES, Profile, Settings
     from ._transport import Tokens
     from .checks import CHECKS
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
 _HOME = {
     "CHECKS": ".checks",
     "EXIT_CONFORMS": "._cli",
+    "EXIT_COVERAGE": "._cli",
     "EXIT_INTERNAL_ERROR": "._cli",
     "EXIT_USAGE": "._cli",
     "EXIT_VIOLATIONS": "._cli",
@@ -64,6 +73,7 @@ _HOME = {
 __all__ = [
     "CHECKS",
     "EXIT_CONFORMS",
+    "EXIT_COVERAGE",
     "EXIT_INTERNAL_ERROR",
     "EXIT_USAGE",
     "EXIT_VIOLATIONS",

@@ -9,7 +9,15 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from apikeys_contract.report import Report, prepare_report_path
+from apikeys_contract.report import (
+    CoverageGateError,
+    CoverageRequirement,
+    Report,
+    append_markdown,
+    missing_coverage,
+    parse_coverage_terms,
+    prepare_report_path,
+)
 
 from . import reports
 from ._curl import TOKEN_VARIABLES
@@ -23,6 +31,7 @@ EXIT_CONFORMS = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2  # also: the target cannot be reached
 EXIT_INTERNAL_ERROR = 3  # a bug of the harness; the reports are still written
+EXIT_COVERAGE = 4  # conforms, but covered less than --require-coverage asks
 ENV_PREFIX = "APIKEYS_CONFORMANCE_"
 PROG = "apikeys-conformance"
 
@@ -54,6 +63,8 @@ def run(
     checks: str | None = None,
     unknown_token_check: bool = True,
     shard: str | None = None,
+    require_coverage: Sequence[str] = (),
+    summary_md: str | None = None,
     progress: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -63,7 +74,9 @@ def run(
     err = stderr or sys.stderr
     listener = reports.ConsoleProgress(out) if progress else None
     try:
-        for path in (junit_xml, report_json):
+        required = _required(require_coverage)
+        summaries = _summaries(summary_md)
+        for path in (junit_xml, report_json, *summaries):
             problem = prepare_report_path(path) if path else None
             if problem:
                 raise UsageError(f"cannot write a report: {problem}")
@@ -97,6 +110,9 @@ def run(
         return EXIT_USAGE
     if listener is not None:
         listener.end_line()  # a run aborted mid-phase
+    if report.coverage is not None and required:
+        report.coverage_required = [str(r) for r in required]
+        report.coverage_missing = missing_coverage(report.coverage, required)
     hint = _token_hint(settings.tokens, report)
     out.write(reports.console_summary(report, token_hint=hint))
     for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
@@ -107,13 +123,40 @@ def run(
         except OSError as exc:
             err.write(f"{PROG}: error: cannot write a report: {exc}\n")
             return EXIT_USAGE
+    try:
+        for path in summaries:
+            append_markdown(path, report)
+    except OSError as exc:
+        err.write(f"{PROG}: error: cannot write the Markdown summary: {exc}\n")
+        return EXIT_USAGE
     if report.internal_errors:
         err.write(
             f"{PROG}: internal error: {report.internal_errors[0].summary} "
             "(a bug of the harness; the findings above stand)\n"
         )
         return EXIT_INTERNAL_ERROR
-    return EXIT_CONFORMS if report.conforms else EXIT_VIOLATIONS
+    if not report.conforms:
+        return EXIT_VIOLATIONS
+    if report.coverage_missing:
+        err.write(
+            f"{PROG}: coverage gate failed: {report.coverage_missing[0]}"
+            f"{' (and more above)' if len(report.coverage_missing) > 1 else ''}\n"
+        )
+        return EXIT_COVERAGE
+    return EXIT_CONFORMS
+
+
+def _summaries(summary_md: str | None) -> list[str]:
+    """Where the Markdown summary goes: ``--summary-md`` and GitHub's step summary."""
+    found = [summary_md, os.environ.get("GITHUB_STEP_SUMMARY")]
+    return list(dict.fromkeys(path for path in found if path))
+
+
+def _required(terms: Sequence[str]) -> tuple[CoverageRequirement, ...]:
+    try:
+        return parse_coverage_terms(terms)
+    except CoverageGateError as exc:
+        raise UsageError(f"--require-coverage: {exc}") from None
 
 
 def _token_hint(tokens: Tokens, report: Report) -> str | None:
@@ -182,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check an implementation of POST /api-keys against the contract.",
         epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
         "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
-        "unreachable target, 3 internal error of the harness (reports still written). "
+        "unreachable target, 3 internal error of the harness (reports still written), "
+        "4 conforms but covered less than --require-coverage asks. "
         f"'{PROG} merge REPORT.json...' combines the JSON reports of the shards of a run.",
     )
     for flag, env, kind, default, text in OPTIONS:
@@ -211,6 +255,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=not _flag("NO_UNKNOWN_TOKEN_CHECK"),
         help="do not send a never-issued token expecting 401 (for demo targets that accept "
         f"any token) [{ENV_PREFIX}NO_UNKNOWN_TOKEN_CHECK]",
+    )
+    parser.add_argument(
+        "--require-coverage",
+        action="append",
+        metavar="TERMS",
+        help="fail (exit 4) unless the run covered these: statuses=201,400,401,403, "
+        "fields=..., constraints=all, security=all, examples=all (repeatable or "
+        f"comma-joined; default: report only) [{ENV_PREFIX}REQUIRE_COVERAGE]",
+    )
+    parser.add_argument(
+        "--summary-md",
+        metavar="PATH",
+        help="append a Markdown summary (verdict, findings, coverage) to PATH; also "
+        f"written to $GITHUB_STEP_SUMMARY when set [{ENV_PREFIX}SUMMARY_MD]",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
@@ -247,7 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    required = args.require_coverage or [os.environ.get(ENV_PREFIX + "REQUIRE_COVERAGE", "")]
     return run(
+        require_coverage=[term for term in required if term.strip()],
+        summary_md=args.summary_md or os.environ.get(ENV_PREFIX + "SUMMARY_MD") or None,
         progress=not args.quiet,
         strict=args.strict,
         unknown_token_check=args.unknown_token_check,

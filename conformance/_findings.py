@@ -19,6 +19,7 @@ from apikeys_contract.checks import (
     Violation,
     response_excerpt,
 )
+from apikeys_contract.coverage import Counter
 from apikeys_contract.judge import judge_exchange
 from apikeys_contract.ledger import Key, Ledger, example_of
 from apikeys_contract.report import Example, Report, check_summaries
@@ -62,6 +63,7 @@ class Findings:
         self.ledger = Ledger(
             check_summaries({n: d for n, (_, d) in CHECKS.items()}, selected),
             set(tokens.secrets),
+            counter=Counter(contract),
         )
         self.tally = Tally()
         self.rank = BOUNDARY  # the phase's: see the module's docstring
@@ -91,6 +93,7 @@ class Findings:
             context=lambda: self.context(probe),
             elapsed=reply.elapsed,
         )
+        self.ledger.observe(sent, reply, judgement)
         if violated:
             self.failing_credentials.add(probe.credential)
         return violated
@@ -184,6 +187,7 @@ class Findings:
         kept = self.ledger.report(report.target)
         report.findings = group(failures, self.tally, list(CHECKS))
         report.notes, report.internal_errors = kept.notes, kept.internal_errors
+        report.coverage = kept.coverage
         if failures and self.failing_credentials == {Credential.UNKNOWN}:
             accepted = self.unknown_accepted
             if accepted is not None:

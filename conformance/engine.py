@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from apikeys_contract import Contract
 from apikeys_contract.checks import CHECKS
+from apikeys_contract.coverage import SIDES
 from apikeys_contract.judge import no_response
 from apikeys_contract.ledger import Key
 from apikeys_contract.report import Report
@@ -120,6 +121,7 @@ class Engine:
         report.duration = time.monotonic() - started
         report.phases = dict(self._phases)
         self._note_skips()
+        self._explain_coverage()
 
     def _note_skips(self) -> None:
         notes = []
@@ -136,6 +138,24 @@ class Engine:
                 summary.skipped_reason = "; ".join(notes)
             elif not summary.ran:
                 summary.skipped_reason = "no exchange it applies to"
+
+    def _explain_coverage(self) -> None:
+        """Why the run sent no credential of a kind the contract makes observable, and
+        why a side of a constraint went unprobed when the run stopped early."""
+        tokens, coverage = self.settings.tokens, self.report.coverage
+        reasons = {}
+        if tokens.forbidden is None:
+            reasons["forbidden"] = "no forbidden token given (--forbidden-token)"
+        if tokens.unknown is None and not self.settings.unknown_token_check:
+            reasons["never issued"] = "--no-unknown-token-check"
+        aborted = "the run stopped early (Run aborted, below)" if self.report.aborted else ""
+        for item in coverage.credentials if coverage else ():
+            if not item.sent:
+                item.why_not = reasons.get(item.mode, aborted)
+        for constraint in coverage.constraints if coverage and aborted else ():
+            for side in SIDES:
+                if not getattr(constraint, side):
+                    constraint.why_not.setdefault(side, aborted)
 
     def _boundaries(self) -> None:
         settings = self.settings

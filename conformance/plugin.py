@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from apikeys_contract.report import CheckState, Report
+from apikeys_contract.report import (
+    CheckState,
+    CoverageRequirement,
+    Report,
+    missing_coverage,
+    parse_coverage_terms,
+)
 
 from ._cli import ENV_PREFIX
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
@@ -39,6 +45,12 @@ OPTIONS = (
     ("spec", "SPEC", "the OpenAPI contract (default: the bundled one)"),
     ("checks", "CHECKS", "run only these checks (comma-separated names)"),
     ("shard", "SHARD", "run part I of N (e.g. 2/4), as a CI job of N; merge the JSON reports"),
+    (
+        "require-coverage",
+        "REQUIRE_COVERAGE",
+        "add the item conformance::coverage, failing unless the run covered these "
+        "(statuses=201,400,401,403 constraints=all ...)",
+    ),
 )
 FLAGS = (
     ("strict", "STRICT", "fail on behaviour the contract leaves open"),
@@ -93,15 +105,27 @@ def _settings(config: pytest.Config) -> Settings | None:
     )
 
 
+def _required(config: pytest.Config) -> tuple[CoverageRequirement, ...]:
+    """What ``--conformance-require-coverage`` asks (raises ``CoverageGateError``)."""
+    terms = _option(config, "require-coverage", "REQUIRE_COVERAGE")
+    return parse_coverage_terms(terms.split()) if terms else ()
+
+
 class ConformanceFailure(Exception):
     pass
 
 
+def _run_report(config: pytest.Config) -> Report:
+    """The run's report; a run that could not start fails the item asking for it."""
+    report = _report(config)
+    if isinstance(report, str):
+        raise ConformanceFailure(report)
+    return report
+
+
 class ConformanceItem(pytest.Item):
     def runtest(self) -> None:
-        report = _report(self.config)
-        if isinstance(report, str):
-            raise ConformanceFailure(report)
+        report = _run_report(self.config)
         if report.internal_errors:
             raise ConformanceFailure(
                 "internal error of the harness (not the target's): "
@@ -130,11 +154,26 @@ class ConformanceItem(pytest.Item):
         return "conformance", None, f"conformance::{self.name}"
 
 
+class CoverageItem(ConformanceItem):
+    """``conformance::coverage``: the coverage gate, one line per required item missed."""
+
+    def runtest(self) -> None:
+        report = _run_report(self.config)
+        if report.coverage_missing:
+            raise ConformanceFailure(
+                "coverage below what --conformance-require-coverage asks:\n"
+                + "\n".join(f"  - {line}" for line in report.coverage_missing)
+            )
+
+
 class ConformanceChecks(pytest.Collector):
     """The parent of the check items: their node ids read ``conformance::<check>``."""
 
     def collect(self) -> list[pytest.Item]:
-        return [ConformanceItem.from_parent(self, name=name) for name in CHECKS]
+        items: list[pytest.Item] = [ConformanceItem.from_parent(self, name=n) for n in CHECKS]
+        if _required(self.config):
+            items.append(CoverageItem.from_parent(self, name="coverage"))
+        return items
 
 
 def _report(config: pytest.Config) -> Report | str:
@@ -142,7 +181,12 @@ def _report(config: pytest.Config) -> Report | str:
         try:
             settings = _settings(config)
             assert settings is not None
-            config.stash[REPORT_KEY] = Engine(settings).run()
+            report = Engine(settings).run()
+            required = _required(config)
+            if report.coverage is not None and required:
+                report.coverage_required = [str(r) for r in required]
+                report.coverage_missing = missing_coverage(report.coverage, required)
+            config.stash[REPORT_KEY] = report
         except (ConformanceError, ValueError) as exc:
             config.stash[REPORT_KEY] = f"conformance run failed: {exc}"
     return config.stash[REPORT_KEY]
@@ -153,6 +197,7 @@ def pytest_collection_modifyitems(
 ) -> None:
     try:
         enabled = _settings(config) is not None
+        _required(config)
     except (ConformanceError, ValueError) as exc:
         raise pytest.UsageError(f"conformance: {exc}") from None
     if enabled:

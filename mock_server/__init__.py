@@ -1,12 +1,11 @@
 """A mock of POST /api-keys that serves every documented response of the contract."""
 
-from ._app import create_app
-from ._cli import run
-from ._errors import ApiError
-from ._settings import Settings
-from ._tokens import TokenPolicy, TokenPolicyError
+from .common import ApiError
+from .mock import Settings, TokenPolicy, TokenPolicyError, create_app
+from .server import run
+from .server._cli import _version
 
-__version__ = "0.1.0"
+__version__ = _version()  # the one written in pyproject.toml, as installed
 
 __all__ = [
     "ApiError",

@@ -1,5 +1,5 @@
 import sys
 
-from ._cli import MODULE_COMMAND, main
+from .server import MODULE_COMMAND, main
 
 sys.exit(main(prog=MODULE_COMMAND))

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from ._thread_server import serve_in_thread
+from .server import serve_in_thread
 
 
 class JournalClient:
@@ -143,9 +143,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _app(config: pytest.Config) -> Any:
-    from ._app import create_app
-    from ._settings import Settings
-    from ._tokens import TokenPolicy
+    from .mock import Settings, TokenPolicy, create_app
 
     tokens_file = config.getoption("--apikeys-mock-tokens")
     spec = config.getoption("--apikeys-mock-spec")
@@ -160,8 +158,7 @@ def _app(config: pytest.Config) -> Any:
     upstream = config.getoption("--apikeys-mock-proxy")
     if not upstream:
         return create_app(settings)
-    from ._proxy import ProxyApp
-    from ._proxy_settings import ProxySettings
+    from .proxy import ProxyApp, ProxySettings
 
     proxy = ProxySettings(
         upstream=upstream,
@@ -176,7 +173,7 @@ def _protocol(app: Any) -> Any:
     contract = getattr(getattr(app, "state", None), "contract", None)
     if contract is None:
         return "auto"
-    from ._protocol import contract_protocol
+    from .server import contract_protocol
 
     return contract_protocol(contract.request_id_header)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from mock_server._thread_server import serve_in_thread
+from mock_server.server._thread_server import serve_in_thread
 
 
 @contextlib.contextmanager

@@ -68,8 +68,9 @@ def test_the_action_installs_the_harness_and_runs_it(tmp_path: Path, venv: Path)
     suite = ET.parse(workspace / "reports" / "conformance.xml").getroot()
     assert suite.get("failures") == "0"
     text = summary.read_text(encoding="utf-8")
-    assert "### API-keys conformance, shard 2/3" in text
+    assert "## Conformance of" in text
     assert "PASS: the target conforms" in text
+    assert "### Coverage of" in text
     assert token not in text
     # A broken service: the check step fails the job (exit 1), its summary says why.
     summary.unlink()

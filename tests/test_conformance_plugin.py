@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import conformance
 from conformance import CHECKS
@@ -73,6 +74,7 @@ def test_the_public_api_is_pinned() -> None:
     assert conformance.__all__ == [
         "CHECKS",
         "EXIT_CONFORMS",
+        "EXIT_COVERAGE",
         "EXIT_INTERNAL_ERROR",
         "EXIT_USAGE",
         "EXIT_VIOLATIONS",
@@ -114,10 +116,10 @@ class Recorder:
         self.app = create_target(Defects())
         self.bodies: list[bytes] = []
 
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         chunks: list[bytes] = []
 
-        async def recording_receive():  # type: ignore[no-untyped-def]
+        async def recording_receive() -> Any:
             message = await receive()
             chunks.append(message.get("body", b""))
             return message

@@ -23,7 +23,7 @@ from apikeys_contract.report import (
     report_from_data,
 )
 from conformance import EXIT_CONFORMS, EXIT_USAGE, EXIT_VIOLATIONS, Settings, Tokens, run
-from conformance._cli import main
+from conformance._cli import EXIT_COVERAGE, main
 from conformance._model import Event, PhaseStarted
 from conformance._shard import WHOLE, Shard, parse_shard
 from conformance.engine import Engine
@@ -320,7 +320,9 @@ def test_the_merge_command_writes_one_report_and_exits_as_the_run(
 ) -> None:
     tmp_path, paths = shard_files
     junit, merged = tmp_path / "out" / "junit.xml", tmp_path / "out" / "merged.json"
-    code = main(["merge", *paths, "--junit-xml", str(junit), "--json-report", str(merged)])
+    summary = tmp_path / "out" / "summary.md"
+    reports = ["--junit-xml", str(junit), "--json-report", str(merged)]
+    code = main(["merge", *paths, *reports, "--summary-md", str(summary)])
     out = capsys.readouterr().out
     assert code == EXIT_VIOLATIONS
     assert "4 reports of one run" in out
@@ -329,7 +331,10 @@ def test_the_merge_command_writes_one_report_and_exits_as_the_run(
     assert data["shard"] == ""
     assert not data["conforms"]
     assert data["requests"] == sum(json.loads(Path(p).read_text())["requests"] for p in paths)
-    assert junit.read_text(encoding="utf-8").count("<testcase") == len(data["checks"])
+    assert junit.read_text(encoding="utf-8").count("<testcase") >= len(data["checks"])
+    markdown = summary.read_text(encoding="utf-8")
+    assert "FAIL: 4 distinct violations" in markdown
+    assert "### Coverage of" in markdown
 
 
 def test_the_merge_command_refuses_in_one_line(
@@ -371,3 +376,37 @@ def test_the_plugin_runs_the_shard_the_cli_runs(tmp_path: Path) -> None:
     assert 10 < len(from_cli) < len(whole) / 2
     # The bodies: the never-issued token each run makes up is random.
     assert [body for *_, body in from_cli] == [body for *_, body in from_plugin]
+
+
+def _shards_of_the_mock(url: str, folder: Path, terms: str) -> list[tuple[int, str]]:
+    done = []
+    for index in range(1, SHARDS + 1):
+        path = folder / f"{terms}-{index}.json"
+        code = run(
+            base_url=url,
+            token=MOCK_TOKENS.valid,
+            forbidden_token=MOCK_TOKENS.forbidden,
+            max_examples=EXAMPLES,
+            unknown_token_check=False,
+            shard=f"{index}/{SHARDS}",
+            require_coverage=[terms],
+            report_json=str(path),
+            progress=False,
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+        done.append((code, str(path)))
+    return done
+
+
+def test_the_coverage_gate_judges_what_the_shards_covered_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(mock.create_app(mock.Settings())) as url:
+        met = _shards_of_the_mock(url, tmp_path, "statuses=201,400,401,403")
+        unmet = _shards_of_the_mock(url, tmp_path, "statuses=500")
+    assert main(["merge", *(path for _, path in met)]) == EXIT_CONFORMS
+    assert {code for code, _ in unmet} == {EXIT_COVERAGE}
+    capsys.readouterr()
+    assert main(["merge", *(path for _, path in unmet)]) == EXIT_COVERAGE
+    assert "coverage gate failed" in capsys.readouterr().err

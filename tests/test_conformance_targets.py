@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import mock_server as mock
 from conformance import PROFILES, Report, Settings, Tokens, run_engine
 
 from .servers import serve
@@ -110,9 +111,6 @@ def test_default_profile_is_fast_and_deterministic() -> None:
 
 
 def test_the_mock_conforms() -> None:
-    mock = pytest.importorskip("mock_server")
-    if not hasattr(mock, "create_app"):
-        pytest.skip("mock_server.create_app is not there yet")
     tokens = Tokens("conformance-token", "readonly-token")
     with serve(mock.create_app(mock.Settings())) as url:
         # The demo policy lets any token create keys: the documented opt-out.

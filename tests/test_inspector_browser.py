@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from mock_server import Settings, create_app
-from mock_server._proxy import ProxyApp
-from mock_server._proxy_settings import ProxySettings
+from mock_server.proxy._proxy import ProxyApp
+from mock_server.proxy._proxy_settings import ProxySettings
 
 from .servers import serve
 from .targets import VALID_TOKEN, Defects, create_target

@@ -18,14 +18,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message
 
 from apikeys_contract import Contract, load_contract
 from mock_server import Settings, create_app
-from mock_server._errors import PreparedResponse, to_json
-from mock_server._journal import Journal, Redactor
-from mock_server._recorder import Recording
-from mock_server._turns import TurnBatch
+from mock_server.common._errors import PreparedResponse, to_json
+from mock_server.common._turns import TurnBatch
+from mock_server.journal._journal import Journal, Redactor
+from mock_server.journal._recorder import Recording
 
 from .conftest import ListSink
 from .servers import serve
@@ -47,10 +47,11 @@ def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
             yield http_client
 
 
-def journal(client: httpx.Client, **params: str) -> list[dict]:
+def journal(client: httpx.Client, **params: str) -> list[dict[str, Any]]:
     response = client.get("/__mock/requests", params=params)
     assert response.status_code == 200, response.text
-    return response.json()["requests"]
+    requests: list[dict[str, Any]] = response.json()["requests"]
+    return requests
 
 
 def test_an_exchange_is_recorded_without_token_or_secret(client: httpx.Client) -> None:
@@ -177,26 +178,29 @@ def test_the_journal_names_the_rule_that_refused(
     assert entry["forced"] is None
 
 
-def call_with_a_cut_body(app: ASGIApp, last: dict[str, object] | None) -> list[dict[str, object]]:
+def call_with_a_cut_body(app: ASGIApp, last: Message | None) -> list[Message]:
     """Call ``app`` in-process with part of a body, then ``last`` (None: nothing more
     ever comes); what it sent."""
-    sent: list[dict[str, object]] = []
-    messages = [{"type": "http.request", "body": b'{"name": "sl', "more_body": True}, last]
+    sent: list[Message] = []
+    messages: list[Message | None] = [
+        {"type": "http.request", "body": b'{"name": "sl', "more_body": True},
+        last,
+    ]
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         message = messages.pop(0) if messages else None
         if message is None:
             await asyncio.sleep(60)  # the rest never comes
         return message or {}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     async def call() -> None:
         headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
         scope = {"type": "http", "method": "POST", "path": "/api-keys", "headers": headers,
                  "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
-        await asyncio.wait_for(app(scope, receive, send), 10)  # type: ignore[arg-type]
+        await asyncio.wait_for(app(scope, receive, send), 10)
 
     asyncio.run(call())
     return sent
@@ -205,7 +209,7 @@ def call_with_a_cut_body(app: ASGIApp, last: dict[str, object] | None) -> list[d
 def test_a_body_too_slow_to_arrive_is_a_transfer_refusal() -> None:
     app = create_app(Settings(body_timeout_s=0.2), request_log=None)
     sent = call_with_a_cut_body(app, None)
-    said = json.loads(sent[-1]["body"])  # type: ignore[arg-type]
+    said = json.loads(sent[-1]["body"])
     assert said["code"] == "body_timeout"
     with TestClient(app) as client:
         [entry] = journal(client)
@@ -388,7 +392,7 @@ def test_the_prefix_never_shadows_the_contract() -> None:
     ],
 )
 def test_credentials_where_the_contract_puts_them_are_never_stored(
-    variant: str, request_kwargs: dict | None, secret: str | None
+    variant: str, request_kwargs: dict[str, Any] | None, secret: str | None
 ) -> None:
     contract = load_contract(VARIANTS / variant)
     if request_kwargs is None:  # the header the contract names
@@ -448,7 +452,11 @@ def test_a_flush_from_another_thread_never_loses_an_item() -> None:
             if i % 100 == 0:
                 await asyncio.sleep(0)
 
-    adder = threading.Thread(target=lambda: (asyncio.run(add_all()), done.set()))
+    def add_then_say_done() -> None:
+        asyncio.run(add_all())
+        done.set()
+
+    adder = threading.Thread(target=add_then_say_done)
     adder.start()
     while not done.is_set():
         batch.flush()  # a reader in this thread, as a test reading the journal would

@@ -356,7 +356,7 @@ def test_hostile_authorization_gets_a_documented_status(
 
 def test_json_orjson_refuses_is_still_written() -> None:
     # Found by the harness on a contract with an integer name: 10**30 is valid JSON.
-    from mock_server._errors import to_json
+    from mock_server.common._errors import to_json
 
     assert to_json({"name": 10**30}) == b'{"name":1000000000000000000000000000000}'
     assert to_json({"name": "\ud800"}) == b'{"name":"\\ud800"}'

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server._chaos import ChaosSpec, ChaosSpecError, Latency, draw
-from mock_server._faults import Fault
+from mock_server.mock._chaos import ChaosSpec, ChaosSpecError, Latency, draw
+from mock_server.mock._faults import Fault
 
 
 def test_a_spec_reads_as_written() -> None:
@@ -115,7 +115,7 @@ def test_latency_distributions() -> None:
 
 
 def test_the_options_have_environment_twins(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mock_server import _cli
+    from mock_server.server import _cli
 
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=5%,latency=10ms")
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS_SEED", "9")
@@ -133,7 +133,7 @@ def test_the_options_have_environment_twins(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_bad_environment_twin_is_named(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mock_server import _cli
+    from mock_server.server import _cli
 
     monkeypatch.setenv("APIKEYS_MOCK_CHAOS", "500=lots")
     with pytest.raises(SystemExit) as exit_info:

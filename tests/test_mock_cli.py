@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server import _cli
+from mock_server.server import _cli
 
 from .servers import mock_process, raw_exchange
 
@@ -24,30 +24,42 @@ def test_defaults_bind_loopback_on_4010() -> None:
     assert args.tokens is None
 
 
+# Every option of the parser: a value for its environment twin, and what that parses to.
+TWINS: dict[str, tuple[str, object]] = {
+    "host": ("0.0.0.0", "0.0.0.0"),
+    "port": ("5000", 5000),
+    "spec": ("other.yaml", "other.yaml"),
+    "tokens": ("tokens.yaml", "tokens.yaml"),
+    "cors_origins": ("http://a.test,http://b.test", ("http://a.test", "http://b.test")),
+    "delay_ms": ("250", 250),
+    "max_body_bytes": ("2048", 2048),
+    "body_timeout": ("2.5", 2.5),
+    "watch": ("yes", True),
+    "docs": ("off", False),
+    "workers": ("3", 3),
+    "log_level": ("warning", "warning"),
+    "no_journal": ("1", True),
+    "journal_size": ("50", 50),
+    "proxy": ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    "proxy_strict": ("true", True),
+    "proxy_timeout": ("2", 2.0),
+    "report_json": ("report.json", "report.json"),
+    "junit_xml": ("junit.xml", "junit.xml"),
+}
+
+
 def test_every_option_has_an_environment_twin(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {
-        "HOST": "0.0.0.0",
-        "PORT": "5000",
-        "SPEC": "other.yaml",
-        "TOKENS": "tokens.yaml",
-        "CORS_ORIGINS": "http://a.test,http://b.test",
-        "DELAY_MS": "250",
-        "MAX_BODY_BYTES": "2048",
-        "LOG_LEVEL": "warning",
-        "BODY_TIMEOUT": "2.5",
+    parser = _cli.build_parser()
+    options = {action.dest for action in parser._actions if action.option_strings}
+    assert options - {"help", "version"} == set(TWINS), "an option without a line in TWINS"
+    defaults = vars(parser.parse_args([]))
+    for dest, (value, _) in TWINS.items():
+        monkeypatch.setenv(_cli.ENV_PREFIX + dest.upper(), value)
+    args = vars(_cli.build_parser().parse_args([]))
+    assert {dest: args[dest] for dest in TWINS} == {
+        dest: parsed for dest, (_, parsed) in TWINS.items()
     }
-    for name, value in env.items():
-        monkeypatch.setenv(_cli.ENV_PREFIX + name, value)
-    args = _cli.build_parser().parse_args([])
-    assert args.host == "0.0.0.0"
-    assert int(args.port) == 5000
-    assert args.spec == "other.yaml"
-    assert args.tokens == "tokens.yaml"
-    assert args.cors_origins == ("http://a.test", "http://b.test")
-    assert int(args.delay_ms) == 250
-    assert int(args.max_body_bytes) == 2048
-    assert args.log_level == "warning"
-    assert args.body_timeout == 2.5
+    assert all(args[dest] != defaults[dest] for dest in TWINS)  # each twin changed something
     # The command line wins over the environment.
     assert int(_cli.build_parser().parse_args(["--port", "7"]).port) == 7
 
@@ -122,6 +134,31 @@ def test_a_bad_environment_twin_is_named(
     assert f"error: {_cli.ENV_PREFIX}{name}: " in err
     assert says in err
     assert "--" not in err.split("(see --help)")[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "variable", "says"),
+    [
+        (["--max-body-bytes", "0"], None, "argument --max-body-bytes: 0 is not positive"),
+        ([], "MAX_BODY_BYTES", f"{_cli.ENV_PREFIX}MAX_BODY_BYTES: 0 is not positive"),
+    ],
+    ids=["option", "environment"],
+)
+def test_a_body_limit_of_zero_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    variable: str | None,
+    says: str,
+) -> None:
+    if variable is not None:
+        monkeypatch.setenv(_cli.ENV_PREFIX + variable, "0")
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.build_parser().parse_args(argv)
+    assert exit_info.value.code == _cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert says in err
 
 
 def test_the_command_line_wins_over_a_bad_environment_twin(

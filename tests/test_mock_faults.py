@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server._app import MockApp
-from mock_server._protocol import contract_protocol
-from mock_server._thread_server import serve_in_thread
+from mock_server.mock._app import MockApp
+from mock_server.server._protocol import contract_protocol
+from mock_server.server._thread_server import serve_in_thread
 
 from .servers import mock_process
 from .tools import require

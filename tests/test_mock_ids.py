@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from mock_server._ids import uuid4
+from mock_server.common._ids import uuid4
 
 
 def test_ids_are_version_4_uuids_with_the_rfc_4122_variant() -> None:

@@ -15,8 +15,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from mock_server import _responses as responses
-from mock_server._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
+from mock_server.common._log import PATH_LIMIT, PIPE_BUF, RequestLog, TurnLog, log_line
+from mock_server.mock import _responses as responses
 
 from .conftest import JSON_HEADERS, ListSink
 from .servers import mock_process, raw_exchange, serve
@@ -112,16 +112,25 @@ def test_lines_beyond_the_limit_are_counted_not_kept(pipe: tuple[int, int]) -> N
     assert records[3] == {"dropped_lines": 2}
 
 
-def test_a_closed_output_does_not_stop_the_server(pipe: tuple[int, int]) -> None:
+def test_a_closed_output_does_not_stop_the_server(
+    pipe: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     read_end, write_end = pipe
     os.close(read_end)  # writing now fails with EPIPE
+    raised: list[threading.ExceptHookArgs] = []  # by the writer thread
+    monkeypatch.setattr(threading, "excepthook", raised.append)
     previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
-        log = RequestLog(write_end)
+        log = RequestLog(write_end, interval=0.01)
         log.write(log_line("id-1", "POST", "/api-keys", 201, 0.1))
+        log.flush()  # in this thread: an error raised here fails the test
+        log.write(log_line("id-2", "POST", "/api-keys", 201, 0.1))
         log.close()
     finally:
         signal.signal(signal.SIGPIPE, previous)
+    assert raised == []
+    assert log._thread is not None
+    assert not log._thread.is_alive()  # close() stopped it
 
 
 @pytest.mark.parametrize("transport", ["asgi", "http"])
@@ -203,7 +212,9 @@ def log_records(output: str) -> list[dict[str, object]]:
 def test_nothing_is_lost_on_sigterm() -> None:
     count = 300
     # With the writer thread's timer at a minute, only the flush at shutdown writes lines.
-    with mock_process(prelude="import mock_server._log as log; log.FLUSH_INTERVAL_S = 60") as mock:
+    with mock_process(
+        prelude="import mock_server.common._log as log; log.FLUSH_INTERVAL_S = 60"
+    ) as mock:
         with httpx.Client(base_url=mock.url, timeout=10) as client:
             ids = [
                 client.post("/api-keys", json={"name": f"k{i}"}, headers=JSON_HEADERS).headers[

@@ -11,7 +11,7 @@ import pytest
 
 from apikeys_contract import load_contract
 from mock_server import Settings, create_app
-from mock_server._rate_limit import RateLimit, RateLimiter, RetryHeader
+from mock_server.mock._rate_limit import RateLimit, RateLimiter, RetryHeader
 
 from .test_mock_chaos import refusal
 from .test_mock_faults import served

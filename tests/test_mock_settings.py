@@ -80,7 +80,7 @@ def test_one_log_line_per_request_without_secrets(caplog: pytest.LogCaptureFixtu
 def test_a_bug_in_the_mock_still_answers_in_the_contract_shape(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from mock_server import _responses
+    from mock_server.mock import _responses
 
     def broken(self: object, request: object) -> dict[str, str]:
         raise RuntimeError("boom")

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from apikeys_contract import Contract, bundled_spec_text
 from mock_server import Settings, create_app
-from mock_server._watch import ReloadingApp
+from mock_server.server._watch import ReloadingApp
 
 from .conftest import JSON_HEADERS
 from .servers import MockProcess, mock_process
@@ -110,7 +110,7 @@ def test_a_running_mock_reloads_its_spec_file(tmp_path: Path) -> None:
 
 
 def test_watch_needs_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from mock_server import _cli
+    from mock_server.server import _cli
 
     monkeypatch.setattr(_cli, "_watched_file", lambda settings: None)
     assert _cli.run(port=0, watch=True) == _cli.EXIT_STARTUP_FAILED

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server import _cli
-from mock_server._workers import EARLY_DEATH_S
+from mock_server.server import _cli
+from mock_server.server._workers import EARLY_DEATH_S
 
 from .conftest import JSON_HEADERS
 from .servers import MockProcess, mock_process

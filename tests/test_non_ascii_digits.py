@@ -21,7 +21,7 @@ import pytest
 
 from apikeys_contract import Contract
 from mock_server import Settings, create_app
-from mock_server._protocol import contract_protocol
+from mock_server.server._protocol import contract_protocol
 
 from .conftest import JSON_HEADERS
 from .servers import serve
@@ -104,7 +104,8 @@ def test_in_process_every_non_ascii_digit_is_a_contract_answer(header: bytes) ->
 def test_over_http_prefer_with_every_non_ascii_digit(live_url: str) -> None:
     with httpx.Client(base_url=live_url, timeout=10) as client:
         for raw in RAW_DIGITS:
-            headers: dict[str, str | bytes] = {**JSON_HEADERS, "Prefer": b"code=" + raw}
+            headers = {k.encode(): v.encode() for k, v in JSON_HEADERS.items()}
+            headers[b"Prefer"] = b"code=" + raw
             response = client.post("/api-keys", headers=headers, content=b'{"name": "x"}')
             assert response.status_code == 400, raw
             assert response.json()["code"] == "invalid_prefer"

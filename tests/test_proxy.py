@@ -26,11 +26,11 @@ from starlette.testclient import TestClient
 
 from apikeys_contract import load_contract
 from mock_server import Settings, TokenPolicy
-from mock_server._journal import Violation
-from mock_server._live_checks import HEADER_LIMIT, violations_header
-from mock_server._proxy import ProxyApp
-from mock_server._proxy_settings import ProxySettings
-from mock_server._run_report import build_report
+from mock_server.journal import BrokenRule
+from mock_server.proxy._live_checks import HEADER_LIMIT, violations_header
+from mock_server.proxy._proxy import ProxyApp
+from mock_server.proxy._proxy_settings import ProxySettings
+from mock_server.proxy._run_report import build_report
 
 from .servers import Recorder, canned_upstream, serve
 from .targets import (
@@ -343,7 +343,7 @@ def test_the_proxy_over_real_http_against_a_broken_target() -> None:
 
 
 def test_the_violations_header_is_bounded_and_valid_json() -> None:
-    many = [Violation("headers", "m\u00e9ssage " * 200) for _ in range(50)]
+    many = [BrokenRule("headers", "m\u00e9ssage " * 200) for _ in range(50)]
     shown = violations_header(many)
     assert shown is not None
     assert len(shown) <= HEADER_LIMIT
@@ -352,7 +352,7 @@ def test_the_violations_header_is_bounded_and_valid_json() -> None:
     assert items[-1]["check"] == "…"
     assert all(set(item) == {"check", "message"} for item in items)
     assert violations_header([]) is None
-    one = violations_header([Violation("request", "short")])
+    one = violations_header([BrokenRule("request", "short")])
     assert json.loads(one or "") == [{"check": "request", "message": "short"}]
 
 

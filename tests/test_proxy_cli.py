@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server._cli import build_parser, main
-from mock_server._live_options import proxy_settings
+from mock_server.server._cli import build_parser, main
+from mock_server.server._live_options import proxy_settings
 
 from .servers import canned_upstream, mock_process, response_head, serve
 from .targets import VALID_TOKEN, Defects, create_target

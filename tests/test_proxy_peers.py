@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from apikeys_contract import load_contract
 from mock_server import Settings, TokenPolicy
-from mock_server._proxy import ProxyApp
-from mock_server._proxy_settings import ProxySettings
-from mock_server._run_report import build_report
+from mock_server.proxy._proxy import ProxyApp
+from mock_server.proxy._proxy_settings import ProxySettings
+from mock_server.proxy._run_report import build_report
 
 from .peers._run import peer_process
 from .test_peers import CASES, FORBIDDEN, STACKS, UNKNOWN, VALID, Case

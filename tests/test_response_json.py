@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 from apikeys_contract import JsonIssue, load_contract
 from conformance import EXIT_CONFORMS, EXIT_VIOLATIONS, run
 from mock_server import Settings
-from mock_server._proxy import ProxyApp
-from mock_server._proxy_settings import ProxySettings
-from mock_server._run_report import build_report
+from mock_server.proxy._proxy import ProxyApp
+from mock_server.proxy._proxy_settings import ProxySettings
+from mock_server.proxy._run_report import build_report
 
 from .servers import serve
 from .targets import VALID_TOKEN

@@ -6,7 +6,7 @@ import pytest
 
 from apikeys_contract import CredentialState, Location, Scheme, SchemeKind, read_bearer
 from mock_server import TokenPolicy, TokenPolicyError
-from mock_server._tokens import Verdict
+from mock_server.mock._tokens import Verdict
 
 BEARER = Scheme("bearerAuth", SchemeKind.BEARER, Location.HEADER, "Authorization")
 

@@ -20,6 +20,11 @@ from ._coverage import (
 from ._coverage import (
     merge as merge_coverage,
 )
+from ._coverage_gate import GateError as CoverageGateError
+from ._coverage_gate import Requirement as CoverageRequirement
+from ._coverage_gate import missing as missing_coverage
+from ._coverage_gate import parse_requirements as parse_coverage_terms
+from ._coverage_table import coverage_lines
 from ._json import (
     FORMAT_VERSION,
     ReportFormatError,
@@ -29,6 +34,7 @@ from ._json import (
     write,
 )
 from ._junit import junit_xml
+from ._markdown import append_markdown, markdown_summary
 from ._merge import MergeError, merge_reports
 from ._model import (
     CheckState,
@@ -49,6 +55,8 @@ __all__ = [
     "CheckSummary",
     "ConstraintItem",
     "Coverage",
+    "CoverageGateError",
+    "CoverageRequirement",
     "CredentialItem",
     "Example",
     "ExampleItem",
@@ -61,15 +69,20 @@ __all__ = [
     "ReportFormatError",
     "Shape",
     "StatusItem",
+    "append_markdown",
     "check_summaries",
     "console_summary",
     "coverage_data",
     "coverage_from_data",
+    "coverage_lines",
     "finding_lines",
     "json_report",
     "junit_xml",
+    "markdown_summary",
     "merge_coverage",
     "merge_reports",
+    "missing_coverage",
+    "parse_coverage_terms",
     "prepare_report_path",
     "report_data",
     "report_from_data",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._coverage_table import coverage_lines
 from ._model import CheckState, Finding, Report
 
 # Checks whose findings are told apart by what the probe held (its traits).
@@ -53,6 +54,21 @@ def finding_lines(number: int, finding: Finding) -> list[str]:
     return lines
 
 
+def gate_lines(report: Report) -> list[str]:
+    """What ``--require-coverage`` found: one line per required item the run missed."""
+    if not report.coverage_required:
+        return []
+    asked = " ".join(report.coverage_required)
+    if not report.coverage_missing:
+        return ["", f"Coverage gate passed ({asked})."]
+    count = len(report.coverage_missing)
+    lines = [
+        "",
+        f"Coverage gate FAILED ({asked}): {count} required item{'s' * (count != 1)} missing",
+    ]
+    return lines + [f"  - {line}" for line in report.coverage_missing]
+
+
 def console_summary(report: Report, *, token_hint: str | None = None) -> str:
     lines = ["", f"{'Check':<20} {'Passed':>7} {'Failed':>7}  Result"]
     for check in report.checks:
@@ -73,6 +89,9 @@ def console_summary(report: Report, *, token_hint: str | None = None) -> str:
         lines += ["", f"Hint: {hint}"]
     if report.findings and token_hint:
         lines += ["", token_hint]
+    if report.coverage is not None:
+        lines += ["", *coverage_lines(report.coverage)]
+    lines += gate_lines(report)
     lines.append("")
     if report.aborted:
         lines.append(f"Run aborted: {report.aborted}")

@@ -59,7 +59,8 @@ class FieldItem:
 class ConstraintItem:
     """One constraint of a request-body property (``pointer``, e.g. ``/name``;
     ``keyword`` and its ``value``, e.g. ``minLength`` ``1``): how many requests were sent
-    on each side of its boundary, and why a side was not probed (``why_not``, by side)."""
+    on each side of its boundary, and why a side was not probed (``why_not``, by side);
+    ``impossible``: the sides no value can be on (``minLength 0`` has no outside)."""
 
     pointer: str
     keyword: str
@@ -67,6 +68,7 @@ class ConstraintItem:
     inside: int = 0
     outside: int = 0
     why_not: dict[str, str] = field(default_factory=dict)
+    impossible: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -74,7 +76,8 @@ class ConstraintItem:
 
     @property
     def both_sides(self) -> bool:
-        return self.inside > 0 and self.outside > 0
+        """Probed on each side of its boundary that some value can be on."""
+        return all(getattr(self, s) > 0 or s in self.impossible for s in SIDES)
 
 
 @dataclass
@@ -157,7 +160,7 @@ COUNTS: dict[type, tuple[str, ...]] = {
 def _added(first: Item, second: Item) -> Item:
     """``first`` with ``second``'s counts added (a reason stays only while its count is 0)."""
     counts = {name: getattr(first, name) + getattr(second, name) for name in COUNTS[type(first)]}
-    merged = replace(first, **counts)
+    merged: Item = replace(first, **counts)
     if isinstance(merged, StatusItem):
         assert isinstance(second, StatusItem)
         merged.documented = merged.documented or second.documented
@@ -165,6 +168,7 @@ def _added(first: Item, second: Item) -> Item:
         assert isinstance(second, ConstraintItem)
         reasons = {**second.why_not, **merged.why_not}
         merged.why_not = {s: r for s, r in reasons.items() if getattr(merged, s) == 0}
+        merged.impossible = sorted({*merged.impossible, *second.impossible})
     elif isinstance(merged, CredentialItem):
         assert isinstance(second, CredentialItem)
         merged.why_not = "" if merged.sent else (merged.why_not or second.why_not)
@@ -209,7 +213,13 @@ def coverage_from_data(data: Mapping[str, Any]) -> Coverage:
         statuses=[StatusItem(**item) for item in data.get("statuses", ())],
         fields=[FieldItem(**item) for item in data.get("fields", ())],
         constraints=[
-            ConstraintItem(**{**item, "why_not": dict(item.get("why_not", {}))})
+            ConstraintItem(
+                **{
+                    **item,
+                    "why_not": dict(item.get("why_not", {})),
+                    "impossible": list(item.get("impossible", [])),
+                }
+            )
             for item in data.get("constraints", ())
         ],
         credentials=[CredentialItem(**item) for item in data.get("credentials", ())],

@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from ._console import finding_lines
+from ._coverage_gate import TERMS
+from ._coverage_table import State, coverage_rows
 from ._model import CheckState, CheckSummary, Finding, Report
 
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -16,6 +18,26 @@ def _xml_text(text: str) -> str:
     return NOT_XML.sub(
         lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(), text
     )
+
+
+def coverage_cases(report: Report) -> list[ET.Element]:
+    """One test case per coverage item (class ``coverage``): passed when covered, skipped
+    with the reason when not (CI dashboards list skipped cases with their message, without
+    failing the build), failed when ``--require-coverage`` required it."""
+    if report.coverage is None:
+        return []
+    cases = []
+    for row in coverage_rows(report.coverage):
+        name = f"{row.section}: {row.item}"
+        case = ET.Element("testcase", classname="coverage", name=_xml_text(name), time="0")
+        term = next((t for t, section in TERMS.items() if section == row.section), "")
+        if any(line.startswith(f"{term} {row.item}: ") for line in report.coverage_missing):
+            ET.SubElement(case, "failure", message=_xml_text(row.detail), type="CoverageGap")
+        elif row.state is State.MISSING:
+            ET.SubElement(case, "skipped", message=_xml_text(row.detail))
+        ET.SubElement(case, "system-out").text = _xml_text(row.detail)
+        cases.append(case)
+    return cases
 
 
 def junit_xml(report: Report) -> str:
@@ -32,13 +54,14 @@ def junit_xml(report: Report) -> str:
         finding is None and check.state is not CheckState.PASSED for check, finding in cases
     )
     errors = len(report.internal_errors) + (1 if report.aborted else 0)
+    coverage = coverage_cases(report)
     suite = ET.Element(
         "testsuite",
         name="apikeys-conformance",
-        tests=str(len(cases) + errors),
-        failures=str(failures),
+        tests=str(len(cases) + errors + len(coverage)),
+        failures=str(failures + sum(c.find("failure") is not None for c in coverage)),
         errors=str(errors),
-        skipped=str(skipped),
+        skipped=str(skipped + sum(c.find("skipped") is not None for c in coverage)),
         time=f"{report.duration:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -84,5 +107,6 @@ def junit_xml(report: Report) -> str:
     if report.aborted:
         case = ET.SubElement(suite, "testcase", classname="conformance", name="run")
         ET.SubElement(case, "error", message=_xml_text(report.aborted), type="Aborted")
+    suite.extend(coverage)
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

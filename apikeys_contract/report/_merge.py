@@ -23,7 +23,7 @@ from ._coverage import merge as merge_coverage
 from ._model import CheckSummary, Example, Finding, Note, Report, Shape
 
 T = TypeVar("T")
-SAME_RUN = ("target", "contract", "seed", "profile", "strict")
+SAME_RUN = ("target", "contract", "seed", "profile", "strict", "coverage_required")
 
 
 class MergeError(ValueError):
@@ -162,6 +162,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         phases=dict(phases),
         contract=first.contract,
         coverage=_coverage(reports),
+        coverage_required=list(first.coverage_required),
     )
 
 

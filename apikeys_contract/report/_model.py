@@ -151,6 +151,9 @@ class Report:
     contract: str = ""
     #: What the run exercised of the contract (None: not measured, e.g. an old report).
     coverage: Coverage | None = None
+    #: What ``--require-coverage`` asked for (its terms), and one line per item missed.
+    coverage_required: list[str] = field(default_factory=list)
+    coverage_missing: list[str] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
