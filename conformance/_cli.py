@@ -115,19 +115,7 @@ def run(
         report.coverage_missing = missing_coverage(report.coverage, required)
     hint = _token_hint(settings.tokens, report)
     out.write(reports.console_summary(report, token_hint=hint))
-    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
-        if not path:
-            continue
-        try:
-            reports.write(path, render(report))
-        except OSError as exc:
-            err.write(f"{PROG}: error: cannot write a report: {exc}\n")
-            return EXIT_USAGE
-    try:
-        for path in summaries:
-            append_markdown(path, report)
-    except OSError as exc:
-        err.write(f"{PROG}: error: cannot write the Markdown summary: {exc}\n")
+    if not write_reports(report, (junit_xml, report_json, summaries), err, PROG):
         return EXIT_USAGE
     if report.internal_errors:
         err.write(
@@ -144,6 +132,32 @@ def run(
         )
         return EXIT_COVERAGE
     return EXIT_CONFORMS
+
+
+def write_reports(
+    report: Report,
+    paths: tuple[str | None, str | None, Sequence[str]],
+    err: TextIO,
+    prog: str,
+) -> bool:
+    """Write the JUnit XML, the JSON report and the Markdown summaries (``paths``, each
+    optional); say in one line what could not be written, and return False then."""
+    junit_xml, report_json, summaries = paths
+    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
+        if not path:
+            continue
+        try:
+            reports.write(path, render(report))
+        except OSError as exc:
+            err.write(f"{prog}: error: cannot write a report: {exc}\n")
+            return False
+    try:
+        for path in summaries:
+            append_markdown(path, report)
+    except OSError as exc:
+        err.write(f"{prog}: error: cannot write the Markdown summary: {exc}\n")
+        return False
+    return True
 
 
 def _summaries(summary_md: str | None) -> list[str]:

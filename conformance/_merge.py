@@ -15,7 +15,6 @@ from apikeys_contract.report import (
     MergeError,
     Report,
     ReportFormatError,
-    append_markdown,
     merge_reports,
     missing_coverage,
     parse_coverage_terms,
@@ -33,6 +32,7 @@ from ._cli import (
     PROG,
     _Parser,
     _summaries,
+    write_reports,
 )
 
 NAME = f"{PROG} merge"
@@ -94,18 +94,7 @@ def merge(
         return EXIT_USAGE
     out.write(f"{NAME}: {len(paths)} reports of one run\n")
     out.write(reports.console_summary(report))
-    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
-        if path:
-            try:
-                reports.write(path, render(report))
-            except OSError as exc:
-                err.write(f"{NAME}: error: cannot write a report: {exc}\n")
-                return EXIT_USAGE
-    try:
-        for path in summaries:
-            append_markdown(path, report)
-    except OSError as exc:
-        err.write(f"{NAME}: error: cannot write the Markdown summary: {exc}\n")
+    if not write_reports(report, (junit_xml, report_json, summaries), err, NAME):
         return EXIT_USAGE
     if report.conforms and report.coverage_missing:
         err.write(f"{NAME}: coverage gate failed: {report.coverage_missing[0]}\n")
