@@ -22,6 +22,7 @@ from apikeys_contract.report import (
 from . import reports
 from ._curl import TOKEN_VARIABLES
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
+from ._shard import WHOLE, parse_shard
 from ._transport import Tokens
 from .engine import Engine, selected_checks
 from .errors import ConformanceError, UsageError
@@ -62,6 +63,7 @@ def run(
     strict: bool = False,
     checks: str | None = None,
     unknown_token_check: bool = True,
+    shard: str | None = None,
     require_coverage: Sequence[str] = (),
     summary_md: str | None = None,
     progress: bool = True,
@@ -91,12 +93,14 @@ def run(
             strict=strict,
             checks=selected_checks(checks.split(",")) if checks else None,
             unknown_token_check=unknown_token_check,
+            shard=parse_shard(shard) if shard else WHOLE,
         )
         engine = Engine(settings, listener=listener) if listener else Engine(settings)
         out.write(
             f"{PROG} {_version()}: {engine.contract.method} {engine.transport.url}\n"
             f"seed {settings.seed}, profile {settings.profile.name}, "
             f"{settings.examples} examples per fuzzing phase"
+            f"{'' if settings.shard.whole else f', shard {settings.shard} of them'}"
             f"{', strict' if settings.strict else ''}\n\n"
         )
         report = engine.run()
@@ -137,19 +141,7 @@ def conclude(
         report.coverage_required = [str(r) for r in required]
         report.coverage_missing = missing_coverage(report.coverage, required)
     out.write(reports.console_summary(report, token_hint=hint))
-    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
-        if not path:
-            continue
-        try:
-            reports.write(path, render(report))
-        except OSError as exc:
-            err.write(f"{PROG}: error: cannot write a report: {exc}\n")
-            return EXIT_USAGE
-    try:
-        for path in summaries:
-            append_markdown(path, report)
-    except OSError as exc:
-        err.write(f"{PROG}: error: cannot write the Markdown summary: {exc}\n")
+    if not write_reports(report, (junit_xml, report_json, summaries), err, PROG):
         return EXIT_USAGE
     if report.internal_errors:
         err.write(
@@ -166,6 +158,32 @@ def conclude(
         )
         return EXIT_COVERAGE
     return EXIT_CONFORMS
+
+
+def write_reports(
+    report: Report,
+    paths: tuple[str | None, str | None, Sequence[str]],
+    err: TextIO,
+    prog: str,
+) -> bool:
+    """Write the JUnit XML, the JSON report and the Markdown summaries (``paths``, each
+    optional); say in one line what could not be written, and return False then."""
+    junit_xml, report_json, summaries = paths
+    for path, render in ((junit_xml, reports.junit_xml), (report_json, reports.json_report)):
+        if not path:
+            continue
+        try:
+            reports.write(path, render(report))
+        except OSError as exc:
+            err.write(f"{prog}: error: cannot write a report: {exc}\n")
+            return False
+    try:
+        for path in summaries:
+            append_markdown(path, report)
+    except OSError as exc:
+        err.write(f"{prog}: error: cannot write the Markdown summary: {exc}\n")
+        return False
+    return True
 
 
 def _summaries(summary_md: str | None) -> list[str]:
@@ -232,6 +250,7 @@ OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
     ("--rate-limit", "RATE_LIMIT", float, None, "at most N requests per second"),
     ("--spec", "SPEC", str, None, "the OpenAPI contract (default: the bundled one)"),
     ("--checks", "CHECKS", str, None, "run only these checks (comma-separated names)"),
+    ("--shard", "SHARD", str, None, "run part I of N (e.g. 2/4); merge the reports after"),
 )
 METAVARS = {str: "TEXT", int: "N", float: "N"}
 
@@ -246,6 +265,7 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> N
     for flag, env, kind, default, text in options:
         shown = "" if default is None else f" (default {default})"
         metavar = "PATH" if "PATH" in text or flag == "--spec" else METAVARS[kind]
+        metavar = "I/N" if flag == "--shard" else metavar
         parser.add_argument(
             flag,
             type=kind,
@@ -264,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every option has an environment twin, shown in brackets; in CI, pass the "
         "tokens that way. Exit status: 0 conforms, 1 violations, 2 usage error or "
         "unreachable target, 3 internal error of the harness (reports still written), "
-        "4 conforms but covered less than --require-coverage asks.",
+        "4 conforms but covered less than --require-coverage asks. "
+        f"'{PROG} merge REPORT.json...' combines the JSON reports of the shards of a run.",
     )
     add_options(parser, OPTIONS)
     parser.add_argument("--quiet", action="store_true", help="no live progress")
@@ -328,7 +349,11 @@ def _resolve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    given = sys.argv[1:] if argv is None else list(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["merge"]:  # merge REPORT.json... (the shards of a run)
+        from ._merge import main as merge
+
+        return merge(given[1:])
     if given and given[0] in RECORDED:  # replay FILE.har, check FILE.har
         from ._replay import main as recorded
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ._shard import WHOLE, Shard
 from ._transport import Tokens
 from .errors import UsageError
 
@@ -39,6 +40,7 @@ class Settings:
     strict: bool = False
     checks: tuple[str, ...] | None = None
     unknown_token_check: bool = True
+    shard: Shard = WHOLE
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)

@@ -13,6 +13,8 @@ and keeps what it found. Here are the phases and their order.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 
@@ -82,6 +84,8 @@ class Engine:
             profile=settings.profile.name,
             checks=self.findings.ledger.checks,
             strict=settings.strict,
+            shard="" if settings.shard.whole else str(settings.shard),
+            contract=contract_digest(contract),
         )
         self._failures_in_a_row = 0
         self._phases: dict[str, int] = {}
@@ -161,11 +165,16 @@ class Engine:
             secured=self.contract.security.required,
             combined=_combined(self.contract),
         )
-        probes = [
-            *boundary_probes(self.contract, self.shape, budget),
-            *stack_probes(self.contract, self.shape, budget),
-        ]
+        probes = settings.shard.take(
+            [
+                *boundary_probes(self.contract, self.shape, budget),
+                *stack_probes(self.contract, self.shape, budget),
+            ]
+        )
         self.emit(PhaseStarted("boundaries", f"{len(probes)} fixed probes"))
+        if not probes:  # more shards than fixed probes
+            self._finish_phase("boundaries")
+            return
         try:
             reply = self.transport.send(probes[0])
         except TransportError as exc:
@@ -182,7 +191,11 @@ class Engine:
     # -- fuzzing ---------------------------------------------------------------------
 
     def _fuzz(self, phase: str, probes: st.SearchStrategy[Probe]) -> None:
-        self.emit(PhaseStarted(phase, f"up to {self.settings.examples} generated probes"))
+        examples = self.settings.shard.examples(self.settings.examples)
+        self.emit(PhaseStarted(phase, f"up to {examples} generated probes"))
+        if not examples:  # this shard's share of the budget is nothing
+            self._finish_phase(phase)
+            return
         before = self.findings.seen()
 
         def explore(probe: Probe) -> None:
@@ -210,8 +223,8 @@ class Engine:
         return search(
             test,
             probes,
-            seed=self.settings.seed,
-            examples=self.settings.examples,
+            seed=self.settings.shard.seed(self.settings.seed),
+            examples=self.settings.shard.examples(self.settings.examples),
             shrink=shrink,
             where=f"phase {phase}",
             internal=self._internal,
@@ -284,6 +297,12 @@ def _describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
     where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
     return f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
+
+
+def contract_digest(contract: Contract) -> str:
+    """Names the contract a report was judged against: reports to merge must share it."""
+    text = json.dumps(contract.document, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _combined(contract: Contract) -> bool:

@@ -24,6 +24,7 @@ from apikeys_contract.report import (
 
 from ._cli import ENV_PREFIX
 from ._settings import DEFAULT_TIMEOUT, PROFILES, Settings, profile_named
+from ._shard import WHOLE, parse_shard
 from ._transport import Tokens
 from .checks import CHECKS
 from .engine import Engine, selected_checks
@@ -43,6 +44,7 @@ OPTIONS = (
     ("rate-limit", "RATE_LIMIT", "at most this many requests per second"),
     ("spec", "SPEC", "the OpenAPI contract (default: the bundled one)"),
     ("checks", "CHECKS", "run only these checks (comma-separated names)"),
+    ("shard", "SHARD", "run part I of N (e.g. 2/4), as a CI job of N; merge the JSON reports"),
     (
         "require-coverage",
         "REQUIRE_COVERAGE",
@@ -99,6 +101,7 @@ def _settings(config: pytest.Config) -> Settings | None:
         strict=_flag(config, "strict", "STRICT"),
         checks=selected_checks(values["checks"].split(",")) if values["checks"] else None,
         unknown_token_check=not _flag(config, "no-unknown-token-check", "NO_UNKNOWN_TOKEN_CHECK"),
+        shard=parse_shard(values["shard"]) if values["shard"] else WHOLE,
     )
 
 

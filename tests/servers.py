@@ -165,6 +165,17 @@ def response_head(url: str, raw: bytes) -> tuple[str, list[tuple[str, str]]]:
     return status, [(name, value.strip()) for name, _, value in fields]
 
 
+async def read_body(receive: Any) -> bytes:
+    """The whole body of an ASGI request, however many messages it came in."""
+    body = b""
+    while True:
+        message = await receive()
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if not message.get("more_body"):
+            return body
+
+
 class Recorder:
     """An app that keeps each request's body and headers and answers 204 (a status the
     contract does not document: through the proxy, every exchange is a finding)."""
@@ -173,12 +184,7 @@ class Recorder:
         self.seen: list[tuple[bytes, dict[str, str]]] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         self.seen.append((body, {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}))
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})

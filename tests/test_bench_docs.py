@@ -129,8 +129,8 @@ def test_write_docs_defaults_to_the_scripts_fragment(script: str) -> None:
 
 def test_every_script_that_writes_a_fragment_has_one_committed() -> None:
     assert scripts_with_fragments() == [
-        "conformance_speed", "install_footprint", "live_overhead", "mock_vs_prism", "soak",
-        "stack_defects",
+        "conformance_speed", "install_footprint", "live_overhead", "mock_vs_prism", "shards",
+        "soak", "stack_defects",
     ]  # fmt: skip
     assert [path.stem for path in FRAGMENTS] == scripts_with_fragments()
 

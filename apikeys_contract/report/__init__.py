@@ -2,7 +2,8 @@
 
 The harness, the proxy and a replay of recorded traffic fill the same ``Report`` (see
 ``apikeys_contract.judge``); these writers turn it into a console summary, JUnit XML or
-JSON. They import nothing beyond the standard library.
+JSON; a JSON report reads back, and the reports of a run's shards merge into one.
+They import nothing beyond the standard library.
 """
 
 from ._console import console_summary, finding_lines
@@ -24,9 +25,17 @@ from ._coverage_gate import Requirement as CoverageRequirement
 from ._coverage_gate import missing as missing_coverage
 from ._coverage_gate import parse_requirements as parse_coverage_terms
 from ._coverage_table import coverage_lines
-from ._json import FORMAT_VERSION, json_report, report_data, write
+from ._json import (
+    FORMAT_VERSION,
+    ReportFormatError,
+    json_report,
+    report_data,
+    report_from_data,
+    write,
+)
 from ._junit import junit_xml
 from ._markdown import append_markdown, markdown_summary
+from ._merge import MergeError, merge_reports
 from ._model import (
     CheckState,
     CheckSummary,
@@ -54,8 +63,10 @@ __all__ = [
     "FieldItem",
     "Finding",
     "InternalError",
+    "MergeError",
     "Note",
     "Report",
+    "ReportFormatError",
     "Shape",
     "StatusItem",
     "append_markdown",
@@ -69,9 +80,11 @@ __all__ = [
     "junit_xml",
     "markdown_summary",
     "merge_coverage",
+    "merge_reports",
     "missing_coverage",
     "parse_coverage_terms",
     "prepare_report_path",
     "report_data",
+    "report_from_data",
     "write",
 ]

@@ -109,6 +109,7 @@ def console_summary(report: Report, *, token_hint: str | None = None) -> str:
         outcome += f" (not run: {', '.join(not_run)})"
     lines.append(
         f"{outcome} ({report.requests} requests, {report.duration:.1f} s, seed {report.seed}, "
-        f"profile {report.profile}{', strict' if report.strict else ''}). Target: {report.target}"
+        f"profile {report.profile}{', strict' if report.strict else ''}"
+        f"{f', shard {report.shard}' if report.shard else ''}). Target: {report.target}"
     )
     return "\n".join(lines) + "\n"

@@ -145,6 +145,10 @@ class Report:
     aborted: str | None = None
     strict: bool = False
     phases: Mapping[str, int] = field(default_factory=dict)
+    #: ``"I/N"`` when the run was one shard of N (``--shard``), else empty.
+    shard: str = ""
+    #: A digest of the contract the run judged against: reports to merge must share it.
+    contract: str = ""
     #: What the run exercised of the contract (None: not measured, e.g. an old report).
     coverage: Coverage | None = None
     #: What ``--require-coverage`` asked for (its terms), and one line per item missed.
