@@ -128,15 +128,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pattern(expected: str) -> re.Pattern[str]:
-    """The regular expression an expected output stands for (``...`` as a wildcard)."""
-    parts = []
-    for line in normalized(expected).split("\n"):
-        if line.strip() == "...":
-            parts.append(r"(?:[^\n]*\n)*?")
-            continue
-        parts.append(".*?".join(re.escape(piece) for piece in line.split("...")) + r"\n")
-    return re.compile("".join(parts))
+def line_pattern(expected: str) -> re.Pattern[str]:
+    """One expected line as a regular expression (``...`` inside it: any characters)."""
+    return re.compile(".*?".join(re.escape(piece) for piece in expected.split("...")))
 
 
 def normalized(text: str) -> str:
@@ -145,11 +139,28 @@ def normalized(text: str) -> str:
 
 
 def matches(expected: str, actual: str, *, anywhere: bool = False) -> bool:
-    """Whether the output is as expected: all of it, or (``anywhere``) some of its lines."""
-    text = normalized(actual) + "\n"
-    if not anywhere:
-        return pattern(expected).fullmatch(text) is not None
-    return re.search(rf"(?m)^{pattern(expected).pattern}", text) is not None
+    """Whether the output is as expected: all of it, or (``anywhere``) some of its lines.
+
+    Line by line: a line that is only ``...`` stands for any number of lines, and ``...``
+    inside a line for any characters. Matched by dynamic programming over (expected line,
+    actual line), so that many wildcards over a long output stay linear in each (one
+    regular expression for the whole output backtracked for minutes on a page of them).
+    """
+    want = normalized(expected).split("\n")
+    got = normalized(actual).split("\n")
+    lines = [None if line.strip() == "..." else line_pattern(line) for line in want]
+    # ok[j]: want[i:] matches got[j:] (all of it, or a prefix of it when ``anywhere``)
+    ok = [anywhere or j == len(got) for j in range(len(got) + 1)]
+    for i in range(len(want) - 1, -1, -1):
+        line = lines[i]
+        row = [False] * (len(got) + 1)
+        for j in range(len(got), -1, -1):
+            if line is None:
+                row[j] = ok[j] or (j < len(got) and row[j + 1])
+            else:
+                row[j] = j < len(got) and line.fullmatch(got[j]) is not None and ok[j + 1]
+        ok = row
+    return any(ok) if anywhere else ok[0]
 
 
 def copy_repository(into: Path) -> None:

@@ -83,6 +83,17 @@ def test_ellipsis_matches_within_a_line_and_across_lines() -> None:
     assert not matches("a\nb", "a\nb\nc")
     assert matches("b\nc", "a\nb\nc", anywhere=True)
     assert not matches("b\nc", "a\nb c", anywhere=True)
+    assert matches("...\nb\n...", "a\nb\nc", anywhere=False)
+    assert not matches("a\n...\nc", "a\nb\nc\nd")
+
+
+def test_many_wildcards_over_a_long_output_do_not_backtrack() -> None:
+    # One regular expression for the whole output took minutes on a page like this one
+    # (a table of "..." rows over a long report that differed at its last line).
+    expected = "\n".join(["head", *(["...", "row ... ok"] * 12), "last"])
+    actual = "\n".join(["head", *(f"row {n} ok" for n in range(300)), "other"])
+    assert not matches(expected, actual)
+    assert matches(expected, actual.replace("other", "last"))
 
 
 def test_a_text_block_after_a_command_is_its_output(tmp_path: Path) -> None:
